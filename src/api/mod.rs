@@ -1,0 +1,22 @@
+//! The JSON API under `/api/v1` (bearer tokens). Errors are `{"error": {"code", "message"}}`.
+
+pub mod auth;
+pub mod tokens;
+
+use actix_web::web;
+
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(tokens::create)
+            .service(tokens::revoke_current)
+            .service(tokens::me)
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::not_found())
+}

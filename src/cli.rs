@@ -1,0 +1,229 @@
+//! The `trellis` command line. Each subcommand is a thin shell over the library; every failure
+//! is one line on stderr and a non-zero exit.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
+
+use crate::app;
+use crate::configuration::{Overrides, Settings};
+use crate::db::enums::Role;
+use crate::mail::Mailer;
+use crate::services::{accounts, demo};
+
+#[derive(Parser)]
+#[command(name = "trellis", version, about = "Trellis: supervised, moderated e-mentoring for high-school students")]
+pub struct Cli {
+    /// Settings file (default: ./trellis.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct DatabaseArg {
+    /// Database URL: sqlite://PATH or postgres://… (default sqlite://var/trellis.db).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server (and apply pending migrations).
+    Serve {
+        /// Create the demo programme and accounts if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "HOST:PORT")]
+        bind: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Fill an empty database with data.
+    Seed {
+        /// The demo programme and accounts of DESIGN.md.
+        #[arg(long, required = true)]
+        demo: bool,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account (e.g. the first coordinator). The password is read from a prompt or
+    /// from --password-file, never from the command line.
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        email: String,
+        /// The name shown to others (default: the part of the e-mail before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of this file ("-" for standard input).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain of the audit log and name the first broken link.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse::<Role>().map_err(|_| "expected one of student, mentor, guardian, teacher, coordinator".to_owned())
+}
+
+fn settings(cli_config: &Option<PathBuf>, bind: Option<String>, database: &DatabaseArg) -> anyhow::Result<Settings> {
+    let overrides = Overrides { bind, database_url: database.database.clone(), config_file: cli_config.clone() };
+    Ok(Settings::load(&overrides)?)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { demo, bind, database } => {
+            let settings = settings(&cli.config, bind, &database)?;
+            crate::telemetry::init(settings.log_format);
+            serve(settings, demo)
+        }
+        Command::Migrate { database } => {
+            let settings = settings(&cli.config, None, &database)?;
+            crate::db::connect(&settings.database_url, 1)?;
+            println!("Migrations are up to date ({}).", crate::configuration::redact_url(&settings.database_url));
+            Ok(())
+        }
+        Command::Seed { demo: _, database } => {
+            let settings = settings(&cli.config, None, &database)?;
+            let state = app::prepare_state(settings.clone(), Mailer::from_settings(&settings)?)?;
+            seed_demo(&state)
+        }
+        Command::User { command: UserCommand::Create { role, email, name, password_file, database } } => {
+            let settings = settings(&cli.config, None, &database)?;
+            let password = read_password(password_file.as_deref())?;
+            let state = app::prepare_state(settings.clone(), Mailer::from_settings(&settings)?)?;
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_owned());
+            let mut conn = state.pool.get()?;
+            let user = conn
+                .transaction(|c| {
+                    accounts::create_user(
+                        c,
+                        &state.passwords,
+                        accounts::NewUser {
+                            email: &email,
+                            display_name: &name,
+                            role,
+                            password: Some(&password),
+                            programme_id: None,
+                        },
+                        None,
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            println!("Created {} account {} ({}).", role.as_str(), user.email, user.id);
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { database } } => {
+            let settings = settings(&cli.config, None, &database)?;
+            let (pool, _) = crate::db::connect(&settings.database_url, 1)?;
+            let mut conn = pool.get()?;
+            match crate::audit::verify(&mut conn).map_err(|e| anyhow::anyhow!("{e:?}"))? {
+                crate::audit::ChainCheck::Intact { rows } => {
+                    println!("Audit log intact: {rows} entries, hash chain verified.");
+                    Ok(())
+                }
+                crate::audit::ChainCheck::Broken { seq, problem } => {
+                    anyhow::bail!("audit log broken at entry {seq}: {problem}")
+                }
+            }
+        }
+    }
+}
+
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let password = match file {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the password file {}: {e}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => {
+            let first = rpassword::prompt_password("Password: ")
+                .map_err(|e| anyhow::anyhow!("cannot read a password from the terminal ({e}); use --password-file"))?;
+            let second = rpassword::prompt_password("Repeat password: ")?;
+            if first != second {
+                anyhow::bail!("the two passwords differ");
+            }
+            first
+        }
+    };
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    accounts::validate_new_password(&password).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    Ok(password)
+}
+
+pub fn seed_demo(state: &app::AppState) -> anyhow::Result<()> {
+    let mut conn = state.pool.get()?;
+    let moderate = crate::moderation_bridge::demo_moderator();
+    let summary = demo::seed(&mut conn, &state.passwords, &*moderate).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if summary.created {
+        println!("Created the demo programme.");
+    } else {
+        println!("The database already has data; demo data was not created (it is only added to an empty database).");
+    }
+    print!("{}", demo::describe_accounts());
+    Ok(())
+}
+
+fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let key = app::load_or_create_session_key(&settings.session_key_file)?;
+    let listener = std::net::TcpListener::bind(&settings.bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+    let mailer = Mailer::from_settings(&settings)?;
+    let state = app::prepare_state(settings.clone(), mailer)?;
+    if with_demo {
+        seed_demo(&state)?;
+    }
+    let address = listener.local_addr()?;
+    println!(
+        "Trellis is listening on http://{address}/ (database: {})",
+        crate::configuration::redact_url(&settings.database_url)
+    );
+    actix_web::rt::System::new().block_on(async move {
+        let server = app::run(listener, state, key)?;
+        server.await
+    })?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Trellis: a youth-safe e-mentoring platform. See DESIGN.md for the picture and README.md for
+//! the map of this crate.
+
+pub mod access;
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod configuration;
+pub mod db;
+pub mod error;
+pub mod mail;
+pub mod moderation_bridge;
+pub mod services;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,172 @@
+//! Outgoing e-mail. Everything goes through the `mail_outbox` table first (so nothing is lost
+//! when a relay is down); `deliver_due` hands queued mail to the configured transport.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Message, Transport};
+
+use crate::configuration::{MailTransportKind, Settings};
+use crate::db::models::MailOutbox;
+use crate::db::schema::mail_outbox;
+use crate::db::{new_id, now, DbConnection};
+use crate::error::{AppError, AppResult};
+
+/// A mail as the in-memory transport keeps it (tests read these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+}
+
+#[derive(Clone)]
+pub enum MailTransport {
+    File(PathBuf),
+    Smtp(Arc<lettre::SmtpTransport>),
+    Memory(Arc<Mutex<Vec<SentMail>>>),
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    from: Mailbox,
+    transport: MailTransport,
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
+        let from: Mailbox = settings.mail_from.parse()?;
+        let transport = match settings.mail_transport {
+            MailTransportKind::File => MailTransport::File(settings.mail_dir.clone()),
+            MailTransportKind::Memory => MailTransport::Memory(Arc::default()),
+            MailTransportKind::Smtp => {
+                let mut builder =
+                    lettre::SmtpTransport::builder_dangerous(&settings.smtp_host).port(settings.smtp_port);
+                if let (Some(user), Some(password)) = (&settings.smtp_username, &settings.smtp_password) {
+                    builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                        user.clone(),
+                        password.clone(),
+                    ));
+                }
+                MailTransport::Smtp(Arc::new(builder.build()))
+            }
+        };
+        Ok(Mailer { from, transport })
+    }
+
+    pub fn memory() -> Mailer {
+        Mailer {
+            from: "Trellis <no-reply@trellis.test>".parse().expect("static address"),
+            transport: MailTransport::Memory(Arc::default()),
+        }
+    }
+
+    /// The mails the in-memory transport has "sent" (empty for other transports).
+    pub fn sent(&self) -> Vec<SentMail> {
+        match &self.transport {
+            MailTransport::Memory(store) => store.lock().map(|s| s.clone()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn send(&self, mail: &MailOutbox) -> anyhow::Result<()> {
+        let to: Mailbox = mail.to_address.parse()?;
+        let builder = Message::builder().from(self.from.clone()).to(to).subject(mail.subject.clone());
+        let message = match &mail.body_html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), html.clone()))?,
+            None => builder.body(mail.body_text.clone())?,
+        };
+        match &self.transport {
+            MailTransport::File(dir) => {
+                std::fs::create_dir_all(dir)?;
+                lettre::FileTransport::new(dir).send(&message)?;
+            }
+            MailTransport::Smtp(smtp) => {
+                smtp.send(&message)?;
+            }
+            MailTransport::Memory(store) => {
+                store.lock().map_err(|_| anyhow::anyhow!("mail store poisoned"))?.push(SentMail {
+                    to: mail.to_address.clone(),
+                    subject: mail.subject.clone(),
+                    body_text: mail.body_text.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Queues a mail inside the caller's transaction.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    to: &str,
+    subject: &str,
+    body_text: &str,
+    body_html: Option<&str>,
+    not_before: chrono::NaiveDateTime,
+) -> AppResult<String> {
+    let row = MailOutbox {
+        id: new_id(),
+        to_address: to.to_owned(),
+        subject: subject.to_owned(),
+        body_text: body_text.to_owned(),
+        body_html: body_html.map(str::to_owned),
+        status: "queued".into(),
+        attempts: 0,
+        last_error: None,
+        not_before,
+        created_at: now(),
+        sent_at: None,
+    };
+    diesel::insert_into(mail_outbox::table).values(&row).execute(conn)?;
+    Ok(row.id)
+}
+
+const MAX_ATTEMPTS: i32 = 8;
+
+/// Sends every queued mail that is due. A failure is recorded and retried later with back-off;
+/// after `MAX_ATTEMPTS` the mail is marked failed for a coordinator to see.
+pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer) -> AppResult<usize> {
+    let due: Vec<MailOutbox> = mail_outbox::table
+        .filter(mail_outbox::status.eq("queued"))
+        .filter(mail_outbox::not_before.le(now()))
+        .order(mail_outbox::created_at.asc())
+        .limit(100)
+        .select(MailOutbox::as_select())
+        .load(conn)?;
+    let mut sent = 0;
+    for mail in due {
+        match mailer.send(&mail) {
+            Ok(()) => {
+                diesel::update(mail_outbox::table.find(&mail.id))
+                    .set((mail_outbox::status.eq("sent"), mail_outbox::sent_at.eq(Some(now()))))
+                    .execute(conn)?;
+                sent += 1;
+            }
+            Err(error) => {
+                let attempts = mail.attempts + 1;
+                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "queued" };
+                let backoff = chrono::Duration::seconds(30 * 2i64.pow(attempts.min(10) as u32));
+                tracing::warn!(mail_id = %mail.id, attempts, error = %error, "mail delivery failed");
+                diesel::update(mail_outbox::table.find(&mail.id))
+                    .set((
+                        mail_outbox::status.eq(status),
+                        mail_outbox::attempts.eq(attempts),
+                        mail_outbox::last_error.eq(Some(error.to_string())),
+                        mail_outbox::not_before.eq(now() + backoff),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+impl From<lettre::error::Error> for AppError {
+    #[track_caller]
+    fn from(err: lettre::error::Error) -> Self {
+        AppError::internal(err)
+    }
+}

@@ -1,0 +1,6 @@
+//! Domain services: one module per domain. They take a connection and an actor, check access
+//! through `crate::access`, and make each user action one transaction with its audit row.
+
+pub mod accounts;
+pub mod dashboard;
+pub mod demo;
