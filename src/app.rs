@@ -44,7 +44,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// Starts the HTTP server on an already-bound listener (tests bind port 0).
 pub fn run(listener: TcpListener, state: web::Data<AppState>, session_key: Key) -> std::io::Result<Server> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    let workers = state
+        .settings
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8));
     let server = HttpServer::new(move || {
         let settings = &state.settings;
         let session = SessionMiddleware::builder(DbSessionStore::new(state.pool.clone()), session_key.clone())

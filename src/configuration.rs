@@ -41,6 +41,8 @@ pub struct Settings {
     pub api_token_days: i64,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// HTTP worker threads (default: one per core, at least 2).
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +137,7 @@ impl Settings {
             api_token_days: 30,
             max_body_bytes: 256 * 1024,
             log_format: LogFormat::Pretty,
+            workers: None,
         }
     }
 
@@ -169,7 +172,7 @@ impl Settings {
         let text =
             std::fs::read_to_string(path).map_err(|e| err("config", format!("cannot read {}: {e}", path.display())))?;
         let file: FileSettings = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1)).unwrap_or(0);
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
             err("config", format!("{} line {line}: {}", path.display(), e.message()))
         })?;
         macro_rules! take {

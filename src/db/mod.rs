@@ -130,6 +130,9 @@ pub fn connect(url: &str, pool_size: u32) -> Result<(DbPool, Backend), DbSetupEr
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
+        // Recycling the only connection of an in-memory database would drop the database.
+        .max_lifetime(if target.in_memory { None } else { Some(Duration::from_secs(30 * 60)) })
+        .idle_timeout(if target.in_memory { None } else { Some(Duration::from_secs(10 * 60)) })
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
         .map_err(|e| DbSetupError::Connect { url: redact_url(url), cause: e.to_string() })?;

@@ -1,7 +1,6 @@
 //! Who is signed in to the web pages, and the context every page template gets.
 
 use actix_session::Session;
-use chrono::NaiveDateTime;
 use tera::Context;
 
 use crate::access::Actor;
@@ -37,7 +36,7 @@ pub async fn current(session: &Session, state: &AppState) -> AppResult<Option<Ac
     let at = now();
     let idle_limit = chrono::Duration::minutes(state.settings.session_idle_minutes);
     let fresh =
-        seen.and_then(|s| NaiveDateTime::from_timestamp_opt_utc(s)).is_some_and(|seen_at| at - seen_at <= idle_limit);
+        seen.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.naive_utc()).is_some_and(|seen_at| at - seen_at <= idle_limit);
     if !fresh {
         session.purge();
         return Ok(None);
@@ -65,14 +64,4 @@ pub fn page_context(session: &Session, actor: Option<&Actor>) -> AppResult<Conte
         context.insert("viewer_role_label", actor.role.label());
     }
     Ok(context)
-}
-
-trait FromTimestampUtc {
-    fn from_timestamp_opt_utc(secs: i64) -> Option<NaiveDateTime>;
-}
-
-impl FromTimestampUtc for NaiveDateTime {
-    fn from_timestamp_opt_utc(secs: i64) -> Option<NaiveDateTime> {
-        chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc())
-    }
 }

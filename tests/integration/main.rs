@@ -1,0 +1,11 @@
+//! One test binary that spawns the real app (see helpers.rs).
+
+mod access_rules;
+mod auth;
+mod cli;
+mod dashboards;
+mod demo_data;
+mod helpers;
+mod migrations;
+mod plumbing;
+mod tokens;
