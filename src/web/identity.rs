@@ -35,8 +35,10 @@ pub async fn current(session: &Session, state: &AppState) -> AppResult<Option<Ac
     let seen: Option<i64> = session.get::<String>(SEEN_KEY).ok().flatten().and_then(|s| s.parse().ok());
     let at = now();
     let idle_limit = chrono::Duration::minutes(state.settings.session_idle_minutes);
-    let fresh =
-        seen.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|d| d.naive_utc()).is_some_and(|seen_at| at - seen_at <= idle_limit);
+    let fresh = seen
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|d| d.naive_utc())
+        .is_some_and(|seen_at| at - seen_at <= idle_limit);
     if !fresh {
         session.purge();
         return Ok(None);
