@@ -2,6 +2,7 @@
 //! the server through the same functions.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_session::SessionMiddleware;
@@ -15,6 +16,8 @@ use crate::configuration::Settings;
 use crate::db::{Backend, DbPool};
 use crate::error::AppError;
 use crate::mail::Mailer;
+use crate::moderation::{Pipeline, Policy};
+use crate::programme_policy::ProgrammePolicy;
 use crate::services::accounts::{PasswordPolicy, ThrottlePolicy};
 use crate::telemetry::PrivacyRootSpan;
 use crate::web::error_pages;
@@ -26,9 +29,18 @@ pub struct AppState {
     pub settings: Settings,
     pub passwords: PasswordPolicy,
     pub mailer: Mailer,
+    pub pipeline: Arc<Pipeline>,
+    pub programme: ProgrammePolicy,
+    /// Conversation ids with news, for the live (Server-Sent Events) views.
+    pub events: tokio::sync::broadcast::Sender<String>,
 }
 
 impl AppState {
+    pub fn notify_conversation_change(&self, conversation_id: &str) {
+        // No subscribers is fine: nobody is watching live.
+        let _ = self.events.send(conversation_id.to_owned());
+    }
+
     pub fn throttle(&self) -> ThrottlePolicy {
         ThrottlePolicy {
             max_failures: self.settings.login_max_failures,
@@ -153,5 +165,15 @@ pub fn load_or_create_session_key(path: &std::path::Path) -> anyhow::Result<Key>
 pub fn prepare_state(settings: Settings, mailer: Mailer) -> anyhow::Result<web::Data<AppState>> {
     let (pool, backend) = crate::db::connect(&settings.database_url, settings.database_pool_size)?;
     let passwords = PasswordPolicy::new(settings.password_hashing);
-    Ok(web::Data::new(AppState { pool, backend, settings, passwords, mailer }))
+    let (pipeline, programme) = load_policies(&settings.policies_dir)?;
+    let (events, _) = tokio::sync::broadcast::channel(256);
+    Ok(web::Data::new(AppState { pool, backend, settings, passwords, mailer, pipeline, programme, events }))
+}
+
+/// Loads the moderation and programme policies from `dir`, or the built-in copies when the
+/// folder does not exist (so the binary runs from anywhere).
+pub fn load_policies(dir: &std::path::Path) -> anyhow::Result<(Arc<Pipeline>, ProgrammePolicy)> {
+    let policy = if dir.join("moderation.toml").exists() { Policy::load(dir)? } else { Policy::builtin() };
+    let programme = ProgrammePolicy::load(dir)?;
+    Ok((Arc::new(Pipeline::new(policy)), programme))
 }

@@ -61,6 +61,32 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Moderate JSON Lines messages (the contract in DESIGN.md): one verdict line per input line.
+    Moderate {
+        /// Folder with moderation.toml and lexicons/ (default: ./policies, else the built-in policy).
+        #[arg(long, value_name = "DIR")]
+        policies: Option<PathBuf>,
+        /// Read messages from this file instead of standard input.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Write verdicts to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Evaluate moderation on the labelled corpus and the public data sets; prints Markdown.
+    Eval {
+        #[arg(long, value_name = "DIR")]
+        policies: Option<PathBuf>,
+        /// The labelled corpus (train.jsonl, test.jsonl).
+        #[arg(long, value_name = "DIR", default_value = "tests/corpus")]
+        corpus: PathBuf,
+        /// The shared public data sets (default ../shared/datasets when present).
+        #[arg(long, value_name = "DIR")]
+        datasets: Option<PathBuf>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -149,6 +175,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Created {} account {} ({}).", role.as_str(), user.email, user.id);
             Ok(())
         }
+        Command::Moderate { policies, input, output } => moderate(policies, input, output),
+        Command::Eval { policies, corpus, datasets, out } => {
+            let pipeline = pipeline_from(policies)?;
+            let datasets = datasets.or_else(|| {
+                let d = PathBuf::from("../shared/datasets");
+                d.exists().then_some(d)
+            });
+            if !corpus.exists() {
+                anyhow::bail!("the corpus folder {} does not exist", corpus.display());
+            }
+            let report = crate::moderation::evaluate(&pipeline, &corpus, datasets.as_deref())
+                .map_err(|e| anyhow::anyhow!("evaluation failed: {e}"))?;
+            let markdown = report.to_markdown();
+            print!("{markdown}");
+            if let Some(out) = out {
+                std::fs::write(&out, &markdown).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            }
+            Ok(())
+        }
         Command::Audit { command: AuditCommand::Verify { database } } => {
             let settings = settings(&cli.config, None, &database)?;
             let (pool, _) = crate::db::connect(&settings.database_url, 1)?;
@@ -164,6 +209,36 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn pipeline_from(policies: Option<PathBuf>) -> anyhow::Result<crate::moderation::Pipeline> {
+    use crate::moderation::{Pipeline, Policy};
+    let policy = match policies {
+        Some(dir) => Policy::load(&dir)?,
+        None if PathBuf::from("policies/moderation.toml").exists() => Policy::load(std::path::Path::new("policies"))?,
+        None => Policy::builtin(),
+    };
+    Ok(Pipeline::new(policy))
+}
+
+fn moderate(policies: Option<PathBuf>, input: Option<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<()> {
+    use std::io::{BufReader, BufWriter, Write};
+    let pipeline = pipeline_from(policies)?;
+    let reader: Box<dyn BufRead> = match &input {
+        Some(path) => Box::new(BufReader::new(
+            std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        )),
+        None => Box::new(BufReader::new(std::io::stdin().lock())),
+    };
+    let mut writer: Box<dyn Write> = match &output {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    crate::moderation::run_jsonl(&pipeline, reader, &mut writer)?;
+    writer.flush()?;
+    Ok(())
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
@@ -196,7 +271,7 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
 
 pub fn seed_demo(state: &app::AppState) -> anyhow::Result<()> {
     let mut conn = state.pool.get()?;
-    let moderate = crate::moderation_bridge::demo_moderator();
+    let moderate = demo::pipeline_moderator(&state.pipeline);
     let summary = demo::seed(&mut conn, &state.passwords, &*moderate).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     if summary.created {
         println!("Created the demo programme.");
@@ -215,6 +290,11 @@ fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let state = app::prepare_state(settings.clone(), mailer)?;
     if with_demo {
         seed_demo(&state)?;
+    }
+    let recovered =
+        crate::services::messaging_runtime::recover_pending(&state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "moderated messages left pending by an earlier stop");
     }
     let address = listener.local_addr()?;
     println!(

@@ -1,6 +1,9 @@
 //! The JSON API under `/api/v1` (bearer tokens). Errors are `{"error": {"code", "message"}}`.
 
 pub mod auth;
+pub mod conversations;
+pub mod moderation_queue;
+pub mod oversight;
 pub mod tokens;
 
 use actix_web::web;
@@ -13,6 +16,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke_current)
             .service(tokens::me)
+            .service(conversations::list)
+            .service(conversations::messages)
+            .service(conversations::send)
+            .service(moderation_queue::queue)
+            .service(moderation_queue::decide)
+            .service(oversight::report)
+            .service(oversight::alerts)
             .default_service(web::to(not_found)),
     );
 }

@@ -231,6 +231,7 @@ pub fn seed(
             let (conversation_id, student, mentor) = &conversation_ids[message.pair - 1];
             let (sender, role) = if message.from_student { (student, Role::Student) } else { (mentor, Role::Mentor) };
             let (status, delivered_text, verdict, policy_version) = moderate(message.text, role);
+            let flags = flags_of(&verdict);
             let sent_at = at - Duration::days(7) + Duration::hours(i as i64 * 3);
             let row = Message {
                 id: new_id(),
@@ -241,7 +242,7 @@ pub fn seed(
                 status: status.as_str().into(),
                 verdict: Some(verdict),
                 policy_version: Some(policy_version),
-                flags: String::new(),
+                flags,
                 escalate: false,
                 created_at: sent_at,
                 moderated_at: Some(sent_at),
@@ -286,6 +287,12 @@ pub fn seed(
     })
 }
 
+fn flags_of(verdict_json: &str) -> String {
+    serde_json::from_str::<crate::moderation::Verdict>(verdict_json)
+        .map(|v| v.flags.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","))
+        .unwrap_or_default()
+}
+
 /// The lines printed at start-up so a newcomer knows how to sign in.
 pub fn describe_accounts() -> String {
     let mut out = String::from("Demo accounts (password: trellis-demo-2026):\n");
@@ -293,4 +300,33 @@ pub fn describe_accounts() -> String {
         out.push_str(&format!("  {:<12} {:<32} {}\n", role.as_str(), email, name));
     }
     out
+}
+
+/// Moderates demo messages with the real pipeline, so the demo shows what the platform does.
+pub fn pipeline_moderator(pipeline: &crate::moderation::Pipeline) -> Box<DemoModeration<'_>> {
+    Box::new(move |text: &str, role: Role| {
+        let sender_role = if role == Role::Student {
+            crate::moderation::SenderRole::Student
+        } else {
+            crate::moderation::SenderRole::Mentor
+        };
+        match pipeline.moderate(text, "demo", sender_role, &[]) {
+            Ok(verdict) => {
+                let status = match verdict.action {
+                    crate::moderation::Action::Deliver => MessageStatus::Delivered,
+                    crate::moderation::Action::Redact => MessageStatus::Redacted,
+                    crate::moderation::Action::Hold => MessageStatus::Held,
+                    crate::moderation::Action::Block => MessageStatus::Blocked,
+                };
+                let json = serde_json::to_string(&verdict).unwrap_or_else(|_| "{}".into());
+                (status, verdict.delivered_text.clone(), json, verdict.policy_version.clone())
+            }
+            Err(refused) => (
+                MessageStatus::Held,
+                None,
+                serde_json::json!({ "reasons": [refused.to_string()] }).to_string(),
+                pipeline.policy().version().to_owned(),
+            ),
+        }
+    })
 }

@@ -4,3 +4,7 @@
 pub mod accounts;
 pub mod dashboard;
 pub mod demo;
+pub mod messaging;
+pub mod messaging_runtime;
+pub mod oversight;
+pub mod review;

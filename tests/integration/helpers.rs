@@ -79,7 +79,7 @@ impl TestApp {
 
     pub fn seed_demo(&self) -> bool {
         let mut conn = self.conn();
-        let moderate = trellis::moderation_bridge::demo_moderator();
+        let moderate = demo::pipeline_moderator(&self.state.pipeline);
         demo::seed(&mut conn, &self.state.passwords, &*moderate).expect("demo seeding").created
     }
 

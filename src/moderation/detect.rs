@@ -1,0 +1,1302 @@
+//! Contact-detail detectors: phone, e-mail, URL, handle, street address. All spans are
+//! code-point offsets into the original text.
+
+use std::sync::OnceLock;
+
+use linkify::{LinkFinder, LinkKind};
+use regex::Regex;
+
+use super::normalize::{contact_view, folded_view, View};
+use super::policy::Policy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    Phone,
+    Email,
+    Url,
+    Handle,
+    Address,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Phone => "phone",
+            Kind::Email => "email",
+            Kind::Url => "url",
+            Kind::Handle => "handle",
+            Kind::Address => "address",
+        }
+    }
+    pub fn marker(self) -> &'static str {
+        match self {
+            Kind::Phone => "[phone number removed]",
+            Kind::Email => "[email removed]",
+            Kind::Url => "[link removed]",
+            Kind::Handle => "[handle removed]",
+            Kind::Address => "[address removed]",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawFinding {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+    pub note: Option<&'static str>,
+}
+
+struct Statics {
+    email: Regex,
+    email_provider: Regex,
+    obf_domain: Regex,
+    at_handle: Regex,
+    discord: Regex,
+    address: Regex,
+    cue: Regex,
+    neg_cue: Regex,
+    finder: LinkFinder,
+}
+
+const TLDS_COMMON: &[&str] = &[
+    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "ly", "gl", "gg", "tv", "app", "dev",
+    "xyz", "online", "site", "tech", "store", "blog", "link", "club", "live", "life", "world", "page", "top", "icu",
+    "ai", "fm", "cc", "ws", "uk", "ca", "au", "de", "fr", "nl", "ch", "se", "dk", "fi", "ie", "es", "pt", "pl", "cz",
+    "hu", "ru", "ua", "jp", "cn", "kr", "br", "mx", "ar", "cl", "nz", "za", "sg", "hk", "tw", "il", "tr", "gr", "ro",
+    "bg", "hr", "si", "sk", "lt", "lv", "ee", "lu", "li", "mt", "cy", "eu", "ph", "th", "vn", "pk", "ng", "ke", "eg",
+    "ma", "sa", "ae", "qa", "la", "vc", "gd", "pw", "nu", "tk", "ml", "ga", "cf", "gq", "su", "xxx", "name", "pro",
+    "mobi", "shop", "fun", "space", "website", "email", "chat", "social", "video", "stream", "games", "gay", "sex",
+    "porn", "cam", "tube", "rf", "uy", "br", "pe", "ve", "ec", "bo", "py", "ws", "ms", "ac",
+];
+/// TLDs that are also common English words or file extensions: accepted only with a scheme,
+/// `www.`, or a path.
+const TLDS_AMBIGUOUS: &[&str] = &[
+    "it", "is", "me", "to", "am", "at", "in", "no", "so", "be", "my", "us", "do", "go", "on", "as", "id", "md", "rs",
+    "sh", "pl", "py", "cs", "ts", "js", "cc", "so", "pm", "ps", "mk",
+];
+
+fn statics() -> &'static Statics {
+    static S: OnceLock<Statics> = OnceLock::new();
+    S.get_or_init(|| {
+        let tld_alt = {
+            let mut v: Vec<&str> = TLDS_COMMON.to_vec();
+            v.sort_by_key(|t| std::cmp::Reverse(t.len()));
+            v.dedup();
+            v.join("|")
+        };
+        let mut finder = LinkFinder::new();
+        finder.url_must_have_scheme(false);
+        finder.email_domain_must_have_dot(true);
+        Statics {
+            email: Regex::new(&format!(
+                r"[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.(?:{tld_alt})\b"
+            ))
+            .unwrap(),
+            email_provider: Regex::new(r"[a-z0-9][a-z0-9._%+\-]*@([a-z0-9\-]+)\b").unwrap(),
+            obf_domain: Regex::new(&format!(
+                r"\b[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.(?:{tld_alt})\b(?:/[^\s]*)?"
+            ))
+            .unwrap(),
+            at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
+            discord: Regex::new(r"\b[a-z0-9_.]{2,32}#[0-9]{4}\b").unwrap(),
+            address: Regex::new(concat!(
+                r"\b(?:(?:apt|apartment|unit|suite|flat)\.? ?[0-9a-z\-]{1,5},? )?",
+                r"[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?,? +",
+                r"((?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.? +)?",
+                r"(?:[a-z0-9][a-z0-9'\.\-]* +){0,3}?)",
+                r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|ter|close|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|gardens|gdns|grove|mews|plaza|pike|broadway)\b\.?",
+                r"(?: +(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?",
+                r"(?:,? *(?:apt|apartment|unit|suite|ste|flat|#)\.? *#?[a-z0-9\-]+)?",
+                r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
+            ))
+            .unwrap(),
+            cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|#)\b").unwrap(),
+            neg_cue: Regex::new(r"\b(?:license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box)\b").unwrap(),
+            finder,
+        }
+    })
+}
+
+const ADDRESS_STOP: &[&str] = &[
+    "the", "my", "your", "a", "an", "on", "in", "of", "to", "and", "at", "from", "for", "our", "his", "her", "their",
+    "this", "that", "is", "are", "was", "by", "or", "with", "times", "minutes", "hours", "miles", "km", "blocks",
+    "mins", "it", "i", "you", "we", "they", "last", "next", "more", "than", "about", "each", "per", "every", "all",
+    "some",
+];
+
+const HANDLE_STOP: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "but",
+    "if",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "with",
+    "at",
+    "by",
+    "from",
+    "up",
+    "down",
+    "out",
+    "about",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "i",
+    "you",
+    "he",
+    "she",
+    "we",
+    "they",
+    "me",
+    "my",
+    "your",
+    "our",
+    "their",
+    "so",
+    "too",
+    "very",
+    "just",
+    "not",
+    "no",
+    "yes",
+    "lot",
+    "lots",
+    "all",
+    "too",
+    "also",
+    "now",
+    "later",
+    "today",
+    "tonight",
+    "tomorrow",
+    "sometime",
+    "then",
+    "please",
+    "pls",
+    "plz",
+    "ok",
+    "okay",
+    "cool",
+    "sure",
+    "thanks",
+    "anymore",
+    "again",
+    "more",
+    "account",
+    "app",
+    "instead",
+    "there",
+    "here",
+    "when",
+    "what",
+    "why",
+    "how",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "had",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "dm",
+    "chat",
+    "message",
+    "msg",
+    "call",
+    "video",
+    "group",
+    "server",
+    "story",
+    "stories",
+    "post",
+    "posts",
+    "friends",
+    "friend",
+    "like",
+    "same",
+    "as",
+    "well",
+    "still",
+    "really",
+    "though",
+    "either",
+    "sometimes",
+    "mostly",
+    "anyway",
+    "right",
+    "guys",
+    "everyone",
+    "people",
+    "school",
+    "class",
+    "team",
+    "yet",
+    "much",
+    "recently",
+    "private",
+    "privately",
+    "directly",
+    "only",
+    "too",
+];
+
+/// Detect contact details in `text`. Allow-listed URLs are not returned.
+pub(crate) fn detect(text: &str, policy: &Policy) -> Vec<RawFinding> {
+    let f = folded_view(text);
+    detect_in(text, &f, policy, false)
+}
+
+pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> Vec<RawFinding> {
+    let st = statics();
+    let mut out: Vec<RawFinding> = Vec::new();
+    let ft = f.text.as_str();
+    let has_digit = ft.bytes().any(|b| b.is_ascii_digit());
+    let cue = has_cue(ft);
+
+    let mut shield: Vec<(usize, usize)> = Vec::new();
+    // Street addresses first: their numbers are not phones.
+    if has_digit {
+        addresses(f, &mut out);
+    }
+    // Links and e-mails via linkify on the folded view.
+    let may_link = ft.contains('.') || ft.contains('@') || ft.contains(':');
+    if may_link {
+        for l in st.finder.links(ft) {
+            let mut bs = l.start();
+            // "mailto:" and protocol-relative "//" prefixes belong to the link.
+            if ft[..bs].ends_with("mailto:") {
+                bs -= 7;
+            } else if ft[..bs].ends_with("//") && !ft[..bs].ends_with(":/") {
+                bs -= 2;
+            }
+            let (s, e) = f.orig_span(bs, l.end());
+            match l.kind() {
+                LinkKind::Email => out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: None }),
+                LinkKind::Url => {
+                    let u = l.as_str();
+                    if !url_plausible(u) {
+                        continue;
+                    }
+                    if let Some(host) = url_host(u) {
+                        if policy.is_allowed_host(&host) {
+                            shield.push((s, e));
+                            continue;
+                        }
+                        let note = if is_shortener(&host) { Some("link shortener") } else { None };
+                        out.push(RawFinding { kind: Kind::Url, start: s, end: e, note });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Phones: digit runs across separators and number words (not inside links).
+    phones(f, policy, cue, strict, &shield, &mut out);
+
+    // Internationalised domains: folding turns non-Latin letters into look-alikes, so also
+    // look at the original text.
+    if !text.is_ascii() && (text.contains('.') || text.contains('@')) {
+        let mut cp = 0usize;
+        let mut last_b = 0usize;
+        for l in st.finder.links(text) {
+            cp += text[last_b..l.start()].chars().count();
+            let len = l.as_str().chars().count();
+            let (s, e) = (cp, cp + len);
+            cp += len;
+            last_b = l.end();
+            if overlaps_any(&out, s, e) {
+                continue;
+            }
+            let kind = match l.kind() {
+                LinkKind::Email => Kind::Email,
+                LinkKind::Url => {
+                    let u = l.as_str().to_lowercase();
+                    if !url_plausible(&u) {
+                        continue;
+                    }
+                    match url_host(&u) {
+                        Some(h) if !policy.is_allowed_host(&h) => Kind::Url,
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            out.push(RawFinding { kind, start: s, end: e, note: None });
+        }
+    }
+
+    // Obfuscated e-mails and domains on the contact view.
+    let needs_contact = ft.contains(" at ")
+        || ft.contains("dot")
+        || ft.contains('@')
+        || ft.contains('[')
+        || ft.contains('(')
+        || ft.contains(" . ")
+        || spaced_letters(ft);
+    if needs_contact {
+        let cv = contact_view(f);
+        if cv.obfuscated {
+            let v = &cv.view;
+            let lower_orig_has_email_cue = ft.contains("mail") || ft.contains("contact") || ft.contains("reach");
+            let is_provider = |m: &str| {
+                let label = m.rsplit('@').next().unwrap_or("").split('.').next().unwrap_or("");
+                policy.c.mail_providers.iter().any(|d| d.split('.').next() == Some(label))
+            };
+            for (ri, re) in [&st.email, &st.email_provider].into_iter().enumerate() {
+                for m in re.find_iter(&v.text) {
+                    if ri == 1 && !is_provider(m.as_str()) {
+                        continue;
+                    }
+                    let (s, e) = v.orig_span(m.start(), m.end());
+                    if overlaps_any(&out, s, e) {
+                        continue;
+                    }
+                    let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
+                    let literal_at = orig.contains('@')
+                        || orig.contains("[at]")
+                        || orig.contains("(at)")
+                        || orig.contains("{at}")
+                        || orig.contains("<at>");
+                    let provider = is_provider(m.as_str());
+                    let dot_word = orig.contains("dot") || orig.contains(" . ");
+                    if literal_at || provider || lower_orig_has_email_cue || dot_word {
+                        out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: Some("obfuscated e-mail") });
+                    }
+                }
+            }
+            for m in st.obf_domain.find_iter(&v.text) {
+                let (s, e) = v.orig_span(m.start(), m.end());
+                if overlaps_any(&out, s, e) {
+                    continue;
+                }
+                let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
+                if !(orig.contains("dot") || orig.contains(" . ") || orig.contains("(.)") || orig.contains("[.]")) {
+                    continue;
+                }
+                if let Some(host) = url_host(m.as_str()) {
+                    if policy.is_allowed_host(&host) {
+                        continue;
+                    }
+                }
+                out.push(RawFinding { kind: Kind::Url, start: s, end: e, note: Some("obfuscated link") });
+            }
+        }
+    }
+
+    // Handles.
+    if ft.contains('@') {
+        for c in st.at_handle.captures_iter(ft) {
+            let m = c.get(1).unwrap();
+            let name = &m.as_str()[1..];
+            if name.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ':')
+                || is_time_word(name)
+                || HANDLE_STOP.contains(&name)
+            {
+                continue;
+            }
+            let (s, e) = f.orig_span(m.start(), m.end());
+            if overlaps_any(&out, s, e) {
+                continue;
+            }
+            out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: None });
+        }
+    }
+    if ft.contains('#') {
+        for m in st.discord.find_iter(ft) {
+            let (s, e) = f.orig_span(m.start(), m.end());
+            if overlaps_any(&out, s, e) {
+                continue;
+            }
+            out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("discord tag") });
+        }
+    }
+    platform_handles(text, f, policy, &mut out);
+
+    out.sort_by_key(|f| (f.start, f.end));
+    dedup_overlaps(out)
+}
+
+fn addresses(f: &View, out: &mut Vec<RawFinding>) {
+    let st = statics();
+    let ft = f.text.as_str();
+    for c in st.address.captures_iter(ft) {
+        let m = c.get(0).unwrap();
+        let mid = c.get(1).map(|x| x.as_str()).unwrap_or("");
+        if mid.split([' ', '.']).any(|w| ADDRESS_STOP.contains(&w)) {
+            continue;
+        }
+        let (s, e) = f.orig_span(m.start(), m.end());
+        out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: None });
+    }
+}
+
+fn dedup_overlaps(v: Vec<RawFinding>) -> Vec<RawFinding> {
+    let mut out: Vec<RawFinding> = Vec::with_capacity(v.len());
+    for f in v {
+        if let Some(last) = out.last_mut() {
+            if f.start < last.end {
+                // Keep the longer; merge extents.
+                if f.end - f.start > last.end - last.start {
+                    let s = last.start.min(f.start);
+                    *last = RawFinding { start: s, ..f };
+                } else {
+                    last.end = last.end.max(f.end);
+                }
+                continue;
+            }
+        }
+        out.push(f);
+    }
+    out
+}
+
+fn overlaps_any(v: &[RawFinding], s: usize, e: usize) -> bool {
+    v.iter().any(|f| f.start < e && s < f.end)
+}
+
+fn has_cue(ft: &str) -> bool {
+    statics().cue.is_match(ft)
+}
+
+fn spaced_letters(ft: &str) -> bool {
+    let b = ft.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i].is_ascii_alphanumeric() && b[i + 1] == b' ' && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+            i += 2;
+        } else {
+            run = 0;
+            i += 1;
+        }
+    }
+    false
+}
+
+fn is_time_word(s: &str) -> bool {
+    let t = s.trim_end_matches("am").trim_end_matches("pm");
+    t.len() < s.len() && t.chars().all(|c| c.is_ascii_digit() || c == ':')
+}
+
+/// Host of a URL-ish string (no scheme required), lower case.
+pub(crate) fn url_host(u: &str) -> Option<String> {
+    let mut rest = u;
+    if let Some(p) = rest.find("://") {
+        rest = &rest[p + 3..];
+    } else if let Some(r) = rest.strip_prefix("//") {
+        rest = r;
+    } else if let Some(p) = rest.to_ascii_lowercase().strip_prefix("mailto:").map(|_| 7) {
+        rest = &rest[p..];
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let mut auth = &rest[..end];
+    if let Some(p) = auth.rfind('@') {
+        auth = &auth[p + 1..];
+    }
+    let host = match auth.rfind(':') {
+        Some(p) if auth[p + 1..].chars().all(|c| c.is_ascii_digit()) => &auth[..p],
+        _ => auth,
+    };
+    let host = host.trim_end_matches('.').to_lowercase();
+    if host.is_empty() {
+        None
+    } else {
+        Some(host)
+    }
+}
+
+fn url_plausible(u: &str) -> bool {
+    let lower = u.to_ascii_lowercase();
+    if lower.contains("://") || lower.starts_with("www.") || lower.starts_with("mailto:") {
+        return true;
+    }
+    let Some(host) = url_host(&lower) else {
+        return false;
+    };
+    let tld = host.rsplit('.').next().unwrap_or("");
+    let has_path = lower[host.len().min(lower.len())..].starts_with('/');
+    if host.split('.').all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+        // bare IPv4
+        let parts: Vec<&str> = host.split('.').collect();
+        // A bare IPv4 address is only a link with a path or port.
+        return parts.len() == 4
+            && parts.iter().all(|p| p.parse::<u16>().map(|n| n < 256).unwrap_or(false))
+            && lower.len() > host.len();
+    }
+    if TLDS_AMBIGUOUS.contains(&tld) {
+        return has_path && host.split('.').next().map(|l| l.len() >= 3).unwrap_or(false);
+    }
+    if TLDS_COMMON.contains(&tld) {
+        return true;
+    }
+    // Internationalised TLDs (e.g. .рф) are accepted when not ASCII.
+    !tld.is_ascii() && tld.chars().count() >= 2
+}
+
+fn is_shortener(host: &str) -> bool {
+    const S: &[&str] = &[
+        "bit.ly",
+        "tinyurl.com",
+        "t.co",
+        "goo.gl",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "rebrand.ly",
+        "cutt.ly",
+        "shorturl.at",
+        "t.ly",
+        "tiny.cc",
+        "rb.gy",
+        "linktr.ee",
+    ];
+    S.contains(&host)
+}
+
+// ---------------------------------------------------------------- phones
+
+#[derive(Debug, Clone)]
+struct NumTok {
+    digits: String,
+    /// byte range in the folded view
+    bs: usize,
+    be: usize,
+    word: bool,
+    homophone: bool,
+}
+
+fn number_word(w: &str) -> Option<(&'static str, bool)> {
+    Some(match w {
+        "zero" | "nil" | "nought" => ("0", false),
+        "oh" | "o" => ("0", true),
+        "one" => ("1", false),
+        "won" => ("1", true),
+        "two" => ("2", false),
+        "to" | "too" => ("2", true),
+        "three" => ("3", false),
+        "tree" => ("3", true),
+        "four" | "fore" => ("4", false),
+        "for" => ("4", true),
+        "five" => ("5", false),
+        "six" => ("6", false),
+        "seven" => ("7", false),
+        "eight" => ("8", false),
+        "ate" => ("8", true),
+        "nine" | "niner" => ("9", false),
+        "ten" => ("10", false),
+        "eleven" => ("11", false),
+        "twelve" => ("12", false),
+        "thirteen" => ("13", false),
+        "fourteen" => ("14", false),
+        "fifteen" => ("15", false),
+        "sixteen" => ("16", false),
+        "seventeen" => ("17", false),
+        "eighteen" => ("18", false),
+        "nineteen" => ("19", false),
+        "twenty" => ("20", false),
+        "thirty" => ("30", false),
+        "forty" | "fourty" => ("40", false),
+        "fifty" => ("50", false),
+        "sixty" => ("60", false),
+        "seventy" => ("70", false),
+        "eighty" => ("80", false),
+        "ninety" => ("90", false),
+        "hundred" => ("00", false),
+        _ => return None,
+    })
+}
+
+#[inline]
+fn is_sep(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-' | '.' | '(' | ')' | '/' | '_' | '*' | '~' | '|' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{00B7}'
+    )
+}
+
+fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, usize)], out: &mut Vec<RawFinding>) {
+    let t = f.text.as_str();
+    let bytes = t.as_bytes();
+    // Quick reject: need at least a few digits or number words.
+    let ndig = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+    if ndig < 3
+        && !t.contains("one")
+        && !t.contains("two")
+        && !t.contains("four")
+        && !t.contains("five")
+        && !t.contains("nine")
+        && !t.contains("seven")
+        && !t.contains("eight")
+        && !t.contains("six")
+        && !t.contains("three")
+        && !t.contains("zero")
+    {
+        return;
+    }
+    // Tokenise into numeric tokens separated by separators; anything else breaks a run.
+    let mut runs: Vec<Vec<NumTok>> = Vec::new();
+    let mut cur: Vec<NumTok> = Vec::new();
+    let mut sep_len = 0usize;
+    let mut pending_mult: Option<usize> = None;
+    let mut i = 0;
+    let n = bytes.len();
+    let close = |cur: &mut Vec<NumTok>, runs: &mut Vec<Vec<NumTok>>| {
+        if !cur.is_empty() {
+            runs.push(std::mem::take(cur));
+        }
+    };
+    while i < n {
+        let c = t[i..].chars().next().unwrap();
+        let cl = c.len_utf8();
+        if c.is_alphanumeric() {
+            let mut j = i;
+            while j < n {
+                let d = t[j..].chars().next().unwrap();
+                if !d.is_alphanumeric() {
+                    break;
+                }
+                j += d.len_utf8();
+            }
+            let w = &t[i..j];
+            let tok = classify_word(w, i, j);
+            match tok {
+                WordTok::Num(mut tk) => {
+                    if sep_len > 3 {
+                        close(&mut cur, &mut runs);
+                    }
+                    if let Some(m) = pending_mult.take() {
+                        if tk.digits.len() == 1 {
+                            tk.digits = tk.digits.repeat(m);
+                            tk.homophone = false;
+                        }
+                    }
+                    cur.push(tk);
+                    sep_len = 0;
+                }
+                WordTok::Mult(m) => {
+                    pending_mult = Some(m);
+                    sep_len = 0;
+                }
+                WordTok::NumExt(tk, _ext_end) => {
+                    if sep_len > 3 {
+                        close(&mut cur, &mut runs);
+                    }
+                    cur.push(tk);
+                    close(&mut cur, &mut runs);
+                    sep_len = 0;
+                }
+                WordTok::Other => {
+                    pending_mult = None;
+                    close(&mut cur, &mut runs);
+                    sep_len = 0;
+                }
+            }
+            i = j;
+            continue;
+        }
+        if c == '+' && i + 1 < n && (bytes[i + 1].is_ascii_digit() || bytes[i + 1] == b' ') {
+            close(&mut cur, &mut runs);
+            cur.push(NumTok { digits: String::new(), bs: i, be: i + 1, word: false, homophone: false });
+            sep_len = 0;
+            i += 1;
+            continue;
+        }
+        if is_sep(c) {
+            sep_len += 1;
+            i += cl;
+            continue;
+        }
+        pending_mult = None;
+        close(&mut cur, &mut runs);
+        sep_len = 0;
+        i += cl;
+    }
+    close(&mut cur, &mut runs);
+
+    // Split runs at homophones ("to", "for", "oh") not next to a real number word.
+    let mut split_runs: Vec<Vec<NumTok>> = Vec::new();
+    for run in runs {
+        let mut seg: Vec<NumTok> = Vec::new();
+        for k in 0..run.len() {
+            let t = &run[k];
+            if t.homophone {
+                let real = |x: Option<&NumTok>| x.map(|x| x.word && !x.homophone).unwrap_or(false);
+                let prev = if k > 0 { run.get(k - 1) } else { None };
+                if !real(prev) && !real(run.get(k + 1)) {
+                    if !seg.is_empty() {
+                        split_runs.push(std::mem::take(&mut seg));
+                    }
+                    continue;
+                }
+            }
+            seg.push(t.clone());
+        }
+        if !seg.is_empty() {
+            split_runs.push(seg);
+        }
+    }
+    // Remove dates (2024-05-12, 12/05/2024, 12.05.2024) from runs.
+    let mut runs2: Vec<Vec<NumTok>> = Vec::new();
+    for run in split_runs {
+        let mut seg: Vec<NumTok> = Vec::new();
+        let mut k = 0;
+        while k < run.len() {
+            if k + 2 < run.len() {
+                let (a, b, c) = (&run[k], &run[k + 1], &run[k + 2]);
+                let s1 = &t[a.be..b.bs];
+                let s2 = &t[b.be..c.bs];
+                let dsep = |x: &str| x.len() == 1 && matches!(x, "-" | "/" | ".");
+                let (la, lb, lc) = (a.digits.len(), b.digits.len(), c.digits.len());
+                let is_date = !a.word
+                    && !b.word
+                    && !c.word
+                    && dsep(s1)
+                    && s1 == s2
+                    && ((la == 4 && lb <= 2 && lc <= 2) || (la <= 2 && lb <= 2 && lc == 4));
+                let is_ip = k + 3 < run.len()
+                    && run[k..k + 4].iter().all(|x| {
+                        !x.word && x.digits.len() <= 3 && x.digits.parse::<u16>().map(|n| n < 256).unwrap_or(false)
+                    })
+                    && run[k..k + 4].windows(2).all(|w| &t[w[0].be..w[1].bs] == ".")
+                    && run[k..k + 4].iter().all(|x| x.digits.len() == 1 || !x.digits.starts_with('0'))
+                    && (k == 0 || &t[run[k - 1].be..run[k].bs] != ".")
+                    && (k + 4 == run.len() || &t[run[k + 3].be..run[k + 4].bs] != ".");
+                if is_ip {
+                    if !seg.is_empty() {
+                        runs2.push(std::mem::take(&mut seg));
+                    }
+                    k += 4;
+                    continue;
+                }
+                if is_date {
+                    if !seg.is_empty() {
+                        runs2.push(std::mem::take(&mut seg));
+                    }
+                    k += 3;
+                    continue;
+                }
+            }
+            seg.push(run[k].clone());
+            k += 1;
+        }
+        if !seg.is_empty() {
+            runs2.push(seg);
+        }
+    }
+    for mut run in runs2 {
+        // Trim homophones at the edges ("talk to 5" must not start a number).
+        while run.first().map(|t| t.homophone).unwrap_or(false) {
+            run.remove(0);
+        }
+        while run.last().map(|t| t.homophone || t.digits.is_empty()).unwrap_or(false) {
+            run.pop();
+        }
+        let total: usize = run.iter().map(|t| t.digits.len()).sum();
+        if total < policy.c.file.phone.min_digits {
+            continue;
+        }
+        // Try the whole run, then trimmed variants.
+        let len = run.len();
+        let mut tries: Vec<(usize, usize)> = vec![(0, len)];
+        if len >= 3 {
+            tries.push((1, len));
+            tries.push((0, len - 1));
+        }
+        if len >= 4 {
+            tries.push((1, len - 1));
+            tries.push((2, len));
+            tries.push((0, len - 2));
+        }
+        for (a, b) in tries {
+            let sub = &run[a..b];
+            if sub.is_empty() || (sub.len() == 1 && sub[0].digits.is_empty()) {
+                continue;
+            }
+            let (ps, pe) = f.orig_span(sub[0].bs, sub[sub.len() - 1].be);
+            if out
+                .iter()
+                .any(|x| matches!(x.kind, Kind::Address | Kind::Url | Kind::Email) && x.start < pe && ps < x.end)
+                || shield.iter().any(|&(a, b)| a < pe && ps < b)
+            {
+                break;
+            }
+            if is_phone(sub, t, policy, cue, strict) {
+                let mut bs = sub[0].bs;
+                let mut be = sub[sub.len() - 1].be;
+                if bs > 0 && bytes[bs - 1] == b'(' {
+                    bs -= 1;
+                }
+                if bs > 0 && bytes[bs - 1] == b'+' {
+                    bs -= 1;
+                }
+                be = extend_extension(t, be);
+                let (s, e) = f.orig_span(bs, be);
+                let words = sub.iter().any(|t| t.word);
+                out.push(RawFinding {
+                    kind: Kind::Phone,
+                    start: s,
+                    end: e,
+                    note: if words { Some("phone number written in words") } else { None },
+                });
+                break;
+            }
+        }
+    }
+}
+
+enum WordTok {
+    Num(NumTok),
+    Mult(usize),
+    /// digits then an "x123" extension inside one word
+    NumExt(NumTok, usize),
+    Other,
+}
+
+fn classify_word(w: &str, bs: usize, be: usize) -> WordTok {
+    let b = w.as_bytes();
+    if b.iter().all(|c| c.is_ascii_digit()) {
+        return WordTok::Num(NumTok { digits: w.to_string(), bs, be, word: false, homophone: false });
+    }
+    if let Some((d, h)) = number_word(w) {
+        return WordTok::Num(NumTok { digits: d.to_string(), bs, be, word: true, homophone: h });
+    }
+    match w {
+        "double" | "dbl" => return WordTok::Mult(2),
+        "triple" => return WordTok::Mult(3),
+        _ => {}
+    }
+    // Digits mixed with look-alike letters: "4o3", "555o199", "l23".
+    let ndig = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if ndig >= 2 && b.iter().all(|c| c.is_ascii_digit() || matches!(c, b'o' | b'l' | b'i')) && ndig * 2 >= b.len() {
+        let digits: String = w
+            .chars()
+            .map(|c| match c {
+                'o' => '0',
+                'l' | 'i' => '1',
+                c => c,
+            })
+            .collect();
+        return WordTok::Num(NumTok { digits, bs, be, word: true, homophone: false });
+    }
+    // "3560x4587": number with extension.
+    if let Some(p) = w.find('x') {
+        let (a, rest) = (&w[..p], &w[p + 1..]);
+        if a.len() >= 3
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && !rest.is_empty()
+            && rest.len() <= 5
+            && rest.bytes().all(|c| c.is_ascii_digit())
+        {
+            return WordTok::NumExt(NumTok { digits: a.to_string(), bs, be, word: false, homophone: false }, be);
+        }
+    }
+    WordTok::Other
+}
+
+fn extend_extension(t: &str, be: usize) -> usize {
+    let rest = &t[be..];
+    let r = rest.trim_start_matches(' ');
+    for p in ["ext.", "ext", "x"] {
+        if let Some(after) = r.strip_prefix(p) {
+            let after2 = after.trim_start_matches(' ');
+            let nd = after2.bytes().take_while(|b| b.is_ascii_digit()).count();
+            if (1..=5).contains(&nd) && !after2[nd..].starts_with(|c: char| c.is_alphanumeric()) {
+                return be + (rest.len() - after2.len()) + nd;
+            }
+        }
+    }
+    be
+}
+
+fn luhn(d: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in d.bytes().rev().enumerate() {
+        let mut v = (c - b'0') as u32;
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+fn isbn13(d: &str) -> bool {
+    if d.len() != 13 || !(d.starts_with("978") || d.starts_with("979")) {
+        return false;
+    }
+    let s: u32 = d.bytes().enumerate().map(|(i, c)| (c - b'0') as u32 * if i % 2 == 0 { 1 } else { 3 }).sum();
+    s % 10 == 0
+}
+
+fn isbn10(d: &str) -> bool {
+    if d.len() != 10 {
+        return false;
+    }
+    let s: u32 = d.bytes().enumerate().map(|(i, c)| (c - b'0') as u32 * (10 - i as u32)).sum();
+    s % 11 == 0
+}
+
+fn tail_chars(s: &str, n: usize) -> &str {
+    let mut start = s.len();
+    for (k, (i, _)) in s.char_indices().rev().enumerate() {
+        start = i;
+        if k + 1 >= n {
+            break;
+        }
+    }
+    &s[start..]
+}
+
+fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -> bool {
+    let has_plus = sub[0].digits.is_empty();
+    let toks: Vec<&NumTok> = sub.iter().filter(|t| !t.digits.is_empty()).collect();
+    if toks.is_empty() {
+        return false;
+    }
+    let digits: String = toks.iter().map(|t| t.digits.as_str()).collect();
+    let cfg = &policy.c.file.phone;
+    if digits.len() < cfg.min_digits || digits.len() > cfg.max_digits {
+        return false;
+    }
+    let nwords = toks.iter().filter(|t| t.word && !t.homophone).count();
+    if nwords >= 2 {
+        return true;
+    }
+    let first = toks[0];
+    let last = toks[toks.len() - 1];
+    let before = &t[..first.bs];
+    let before_tail: String = before.chars().rev().take(16).collect::<Vec<_>>().into_iter().rev().collect();
+    let bt = before_tail.trim_end();
+    if bt.ends_with(['$', '€', '£', '¥', '#'])
+        || before_tail.contains("isbn")
+        || before_tail.contains("doi")
+        || before_tail.contains("issn")
+    {
+        return false;
+    }
+    let after = &t[last.be..];
+    if after.starts_with('%') || after.starts_with(['°', '¢']) {
+        return false;
+    }
+    // Separators between groups.
+    let mut seps = String::new();
+    for w in toks.windows(2) {
+        seps.push_str(&t[w[0].be..w[1].bs]);
+    }
+    let groups: Vec<usize> = toks.iter().map(|t| t.digits.len()).collect();
+    let sep_set = |chars: &[char]| seps.chars().all(|c| chars.contains(&c));
+    // Dates.
+    if groups.len() == 3 && sep_set(&['-', '/', '.', ' ']) {
+        let g = &groups;
+        let date = (g[0] == 4 && g[1] <= 2 && g[2] <= 2) || (g[0] <= 2 && g[1] <= 2 && g[2] == 4);
+        if date && !seps.contains(' ') {
+            return false;
+        }
+    }
+    // IPv4.
+    if groups.len() == 4 && sep_set(&['.']) && groups.iter().all(|&g| g <= 3) {
+        return false;
+    }
+    // SSN.
+    if groups == [3, 2, 4] && sep_set(&['-']) {
+        return false;
+    }
+    if isbn13(&digits) || (isbn10(&digits) && groups.len() == 4) {
+        return false;
+    }
+    if !has_plus && digits.len() >= 13 && luhn(&digits) && (groups.len() == 1 || groups.iter().all(|&g| g == 4)) {
+        return false;
+    }
+    if groups.iter().all(|&g| g == 4) && toks.iter().all(|t| matches!(&t.digits[..2], "19" | "20")) && groups.len() >= 2
+    {
+        return false;
+    }
+    // Local context: a phone word shortly before (or after) the number; an ID/licence/zip
+    // word right before it means it is not a phone.
+    let ctx_before = tail_chars(&t[..first.bs], 40);
+    let ctx_after: String = t[last.be..].chars().take(24).collect();
+    let st = statics();
+    let neg_ctx = tail_chars(&t[..first.bs], 22);
+    let neg_ctx = neg_ctx.rsplit('\n').next().unwrap_or("");
+    if !has_plus && st.neg_cue.is_match(neg_ctx) {
+        return false;
+    }
+    if has_plus {
+        if let Ok(p) = phonenumber::parse(None, format!("+{digits}")) {
+            if phonenumber::is_valid(&p) {
+                return true;
+            }
+        }
+        return digits.len() >= 8;
+    }
+    let tiny_groups = (groups.len() > 2 && groups.iter().all(|&g| g <= 2)) || (groups.len() == 1 && digits.len() > 11);
+    for r in policy.c.regions.iter().filter(|_| !tiny_groups) {
+        if let Ok(p) = phonenumber::parse(Some(*r), &digits) {
+            if phonenumber::is_valid(&p) {
+                return true;
+            }
+        }
+    }
+    let cue = if strict { cue } else { st.cue.is_match(ctx_before) || st.cue.is_match(&ctx_after) };
+    if strict && !cue {
+        return false;
+    }
+    // Formatting heuristics for numbers of regions not in the policy list.
+    if groups.len() == 1 {
+        return matches!(digits.len(), 10 | 11) || (cue && digits.len() >= 7);
+    }
+    if !sep_set(&[' ', '-', '.', '(', ')', '/']) {
+        return cue;
+    }
+    if groups[1..].contains(&1) || *groups.last().unwrap() < 2 {
+        return false;
+    }
+    if groups.len() > 6 {
+        return false;
+    }
+    let max_g = *groups.iter().max().unwrap();
+    if max_g > 5 && !(groups.len() == 2 && max_g <= 8) {
+        return false;
+    }
+    let leading_zero = digits.starts_with('0');
+    let paren = seps.contains(')')
+        || t[..first.be].ends_with(|c| c == '(')
+        || (first.bs > 0 && t.as_bytes()[first.bs - 1] == b'(');
+    if groups.iter().all(|&g| g <= 2) && !seps.contains(['-', '.']) {
+        return leading_zero || cue;
+    }
+    if groups.len() == 2 {
+        return groups == [3, 4] || leading_zero || paren || cue;
+    }
+    true
+}
+
+// ---------------------------------------------------------------- platform handles
+
+fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFinding>) {
+    let t = f.text.as_str();
+    let aliases = &policy.c.platform_aliases;
+    let emoji = &policy.c.platform_emoji;
+    // Words with byte spans; handle-like words may contain _ and .
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut emo_at: Vec<usize> = Vec::new();
+    let mut i = 0;
+    let b = t.as_bytes();
+    while i < b.len() {
+        let c = t[i..].chars().next().unwrap();
+        if c.is_alphanumeric() || c == '_' {
+            let mut j = i;
+            while j < b.len() {
+                let d = t[j..].chars().next().unwrap();
+                if d.is_alphanumeric()
+                    || d == '_'
+                    || ((d == '.' || d == '-') && j + 1 < b.len() && (b[j + 1] as char).is_ascii_alphanumeric())
+                {
+                    j += d.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            words.push((i, j));
+            i = j;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+    if !emoji.is_empty() {
+        for (ci, c) in text.chars().enumerate() {
+            if emoji.contains_key(&c) {
+                emo_at.push(ci);
+            }
+        }
+    }
+    let w = |k: usize| &t[words[k].0..words[k].1];
+    const CONNECT: &[&str] = &[
+        "is", "its", "it's", "name", "username", "user", "handle", "id", "tag", "at", "me", "add", "on", "as", "under",
+        "called", "s",
+    ];
+    const CUE_BEFORE: &[&str] =
+        &["my", "on", "add", "follow", "via", "through", "ur", "your", "u", "dm", "message", "hmu", "snap", "the"];
+    let mut k = 0;
+    while k < words.len() {
+        let word = w(k);
+        let (plat, amb) = match aliases.get(word) {
+            Some(x) => x,
+            None => {
+                k += 1;
+                continue;
+            }
+        };
+        let _ = plat;
+        // Ambiguous alias needs a cue before it or a ':' after it.
+        if *amb {
+            let before_cue = (1..=2).any(|d| k >= d && CUE_BEFORE.contains(&w(k - d)));
+            let colon_after = t[words[k].1..].trim_start().starts_with(':');
+            if !(before_cue || colon_after) {
+                k += 1;
+                continue;
+            }
+        }
+        // Look for the handle after connectors.
+        let mut j = k + 1;
+        let mut explicit = t[words[k].1..].trim_start().starts_with([':', '=', '-', '@']);
+        let mut steps = 0;
+        while j < words.len() && steps < 3 && CONNECT.contains(&w(j)) {
+            if matches!(
+                w(j),
+                "is" | "its" | "it's" | "name" | "username" | "handle" | "id" | "tag" | "called" | "under"
+            ) {
+                explicit = true;
+            }
+            j += 1;
+            steps += 1;
+        }
+        if j < words.len() && j > k {
+            // only whitespace/punct between
+            let gap = &t[words[j - 1].1..words[j].0];
+            let hw = w(j);
+            let at_prefixed = gap.ends_with('@');
+            let gap_ok =
+                gap.chars().all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '@' | '\'' | '"' | '(' | ','));
+            let handleish = hw.len() >= 3
+                && hw.len() <= 30
+                && !HANDLE_STOP.contains(&hw)
+                && !aliases.contains_key(hw)
+                && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.');
+            let has_letter = hw.chars().any(|c| c.is_ascii_alphabetic());
+            let last = j + 1 == words.len();
+            let colon_after = t[words[k].1..].trim_start().starts_with(':');
+            let my_before = k >= 1 && matches!(w(k - 1), "my" | "ur" | "your");
+            let accept = if *amb {
+                marked || at_prefixed || colon_after || (explicit && my_before)
+            } else {
+                marked || explicit || at_prefixed || last
+            };
+            if gap_ok && handleish && has_letter && accept {
+                let start_b = if at_prefixed { words[j].0 - 1 } else { words[j].0 };
+                let (s, e) = f.orig_span(start_b, words[j].1);
+                if !overlaps_any(out, s, e) {
+                    out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+                }
+                k = j + 1;
+                continue;
+            }
+        }
+        k += 1;
+    }
+    // Emoji alias (e.g. the ghost for Snapchat) followed by a handle.
+    for ci in emo_at {
+        // find folded byte index of the first word starting after orig ci
+        if let Some(wk) = words.iter().position(|&(s, _)| f.map[s] as usize > ci) {
+            let (s0, e0) = words[wk];
+            let gap_start = f.map.iter().position(|&m| m as usize > ci).unwrap_or(s0);
+            let gap = &t[gap_start.min(s0)..s0];
+            let hw = &t[s0..e0];
+            if gap.chars().all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '@'))
+                && hw.len() >= 3
+                && !HANDLE_STOP.contains(&hw)
+            {
+                let bs = if gap.ends_with('@') { s0 - 1 } else { s0 };
+                let (s, e) = f.orig_span(bs, e0);
+                if !overlaps_any(out, s, e) {
+                    out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(String, String)> {
+        let p = Policy::builtin();
+        detect(text, &p)
+            .into_iter()
+            .map(|f| (f.kind.as_str().to_string(), text.chars().skip(f.start).take(f.end - f.start).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn phones_found() {
+        assert_eq!(kinds("text me at four oh three 555 0199"), vec![("phone".into(), "four oh three 555 0199".into())]);
+        assert_eq!(kinds("call (403) 555-0199 ok")[0].1, "(403) 555-0199");
+        assert_eq!(kinds("nine-one-six 555 double two 13")[0].0, "phone");
+        assert_eq!(kinds("+44 7700 900123")[0].1, "+44 7700 900123");
+        assert_eq!(kinds("４０３５５５０１９９")[0].0, "phone");
+        assert_eq!(kinds("4o3-555-o199")[0].0, "phone");
+        assert_eq!(kinds("345-899-3560x4587")[0].1, "345-899-3560x4587");
+    }
+
+    #[test]
+    fn not_phones() {
+        for t in [
+            "solve 3x + 5 = 20",
+            "CHEM 101 at 10:30",
+            "ISBN 978-0-13-110362-7",
+            "it costs $1,299.99",
+            "born 2009, graduating 2027",
+            "from 1990 2000 2010 to 2020",
+            "see you Tuesday 4pm in our session",
+            "the date is 2024-05-12",
+            "my score went 1450 then 1510",
+            "talk to you for 5 minutes",
+            "I got 85 90 78 92 on the quizzes",
+            "server 192.168.1.1 is down",
+            "fib: 1 1 2 3 5 8 13 21 34",
+        ] {
+            assert!(kinds(t).iter().all(|k| k.0 != "phone"), "{t}: {:?}", kinds(t));
+        }
+    }
+
+    #[test]
+    fn emails_urls_handles_addresses() {
+        assert_eq!(kinds("mail me: jo.smith@gmail.com")[0], ("email".into(), "jo.smith@gmail.com".into()));
+        assert_eq!(kinds("jo dot smith at gmail dot com")[0].0, "email");
+        assert_eq!(kinds("jo [at] yahoo [dot] ca")[0].0, "email");
+        assert!(kinds("read https://en.wikipedia.org/wiki/Photosynthesis").is_empty());
+        assert_eq!(kinds("go to coolsite.com now")[0].0, "url");
+        assert_eq!(kinds("bit.ly/abc")[0].0, "url");
+        assert!(kinds("I use node.js and main.py").is_empty(), "{:?}", kinds("I use node.js and main.py"));
+        assert_eq!(kinds("add me on snap: coolkid_22")[0], ("handle".into(), "coolkid_22".into()));
+        assert_eq!(kinds("my insta is @sarah.codes")[0].1, "@sarah.codes");
+        assert_eq!(kinds("👻 coolkid22")[0].1, "coolkid22");
+        assert_eq!(kinds("gamer#1234 on discord")[0].1, "gamer#1234");
+        assert!(kinds("oh snap it compiled").is_empty());
+        assert_eq!(kinds("I live at 42 Wallaby Way, Sydney")[0].0, "address");
+        assert!(kinds("walk 3 blocks down the road").is_empty());
+        assert!(kinds("look at the graph on page 12").is_empty());
+        assert!(kinds("meet at 5 pm").is_empty());
+    }
+}

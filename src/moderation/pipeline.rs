@@ -1,0 +1,584 @@
+//! The pipeline: detect, score, decide.
+
+use std::collections::BTreeMap;
+
+use super::detect::{self, Kind, RawFinding};
+use super::normalize::{folded_view, word_view};
+use super::{Action, Category, Classifier, Finding, ModerationError, Policy, PriorMessage, SenderRole, Verdict};
+
+/// The moderation pipeline. `Send + Sync`; share it behind an `Arc`.
+pub struct Pipeline {
+    policy: Policy,
+    classifier: Option<Box<dyn Classifier>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("policy_version", &self.policy.version())
+            .field("classifier", &self.classifier.is_some())
+            .finish()
+    }
+}
+
+/// Categories whose repeated mild signals add up to an escalation (grooming patterns).
+const GROOMING: &[Category] = &[
+    Category::ContactInfo,
+    Category::OffPlatform,
+    Category::Meeting,
+    Category::PersonalInfo,
+    Category::Secrecy,
+    Category::Gifts,
+    Category::Sexual,
+];
+
+/// Phrase signals of one message.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PhraseHits {
+    /// per category: (strong hits, mild hits, example phrase)
+    pub hits: BTreeMap<Category, (usize, usize, String)>,
+}
+
+impl PhraseHits {
+    fn mild_categories(&self) -> impl Iterator<Item = Category> + '_ {
+        self.hits.iter().filter(|(_, (s, m, _))| *s == 0 && *m > 0).map(|(c, _)| *c)
+    }
+}
+
+impl Pipeline {
+    /// Rules-only pipeline.
+    pub fn new(policy: Policy) -> Pipeline {
+        Pipeline { policy, classifier: None }
+    }
+
+    /// Add a classifier stage; its scores are combined with the rule scores (max).
+    pub fn with_classifier(mut self, classifier: Box<dyn Classifier>) -> Pipeline {
+        self.classifier = Some(classifier);
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Contact-detail findings of `text` alone (no context, no decision). Allow-listed links
+    /// are not reported.
+    pub fn findings(&self, text: &str) -> Vec<Finding> {
+        detect::detect(text, &self.policy).into_iter().map(to_finding).collect()
+    }
+
+    pub(crate) fn phrase_hits(&self, text: &str) -> PhraseHits {
+        let wv = word_view(text, &self.policy.c.platform_emoji);
+        let mut out = PhraseHits::default();
+        for (cat, set) in &self.policy.c.phrases {
+            let mut strong = 0;
+            let mut mild = 0;
+            let mut example = String::new();
+            if let Some(re) = &set.strong {
+                for m in re.find_iter(&wv) {
+                    strong += 1;
+                    if example.is_empty() {
+                        example = m.as_str().trim().to_string();
+                    }
+                }
+            }
+            if let Some(re) = &set.mild {
+                for m in re.find_iter(&wv) {
+                    mild += 1;
+                    if example.is_empty() {
+                        example = m.as_str().trim().to_string();
+                    }
+                }
+            }
+            if strong + mild == 0 {
+                continue;
+            }
+            if let Some(sup) = &set.suppress {
+                if sup.is_match(&wv) {
+                    continue;
+                }
+            }
+            out.hits.insert(*cat, (strong, mild, example));
+        }
+        out
+    }
+
+    /// Moderate one message. `context` holds earlier messages of the conversation, oldest
+    /// first; only those of the same `sender` within the policy window are used.
+    pub fn moderate(
+        &self,
+        text: &str,
+        sender: &str,
+        role: SenderRole,
+        context: &[PriorMessage],
+    ) -> Result<Verdict, ModerationError> {
+        let p = &self.policy;
+        let cfg = &p.c.file;
+        if text.trim().is_empty() {
+            return Err(ModerationError::Empty);
+        }
+        let nchars = text.chars().count();
+        if nchars > cfg.limits.max_chars {
+            return Err(ModerationError::TooLong { len: nchars, max: cfg.limits.max_chars });
+        }
+        let mut notes: Vec<String> = Vec::new();
+
+        // Window of earlier messages by the same sender.
+        let window: Vec<&PriorMessage> = {
+            let mut v: Vec<&PriorMessage> = context
+                .iter()
+                .rev()
+                .filter(|m| m.sender == sender)
+                .filter(|m| m.age_seconds.is_none_or(|a| a <= cfg.context.window_seconds))
+                .take(cfg.context.window_messages.saturating_sub(1))
+                .collect();
+            v.reverse();
+            v
+        };
+
+        // Detect in this message.
+        let folded = folded_view(text);
+        let mut raw = detect::detect_in(text, &folded, p, false);
+
+        // Contact details split over several messages.
+        if !window.is_empty() {
+            let split = self.split_findings(text, &window, &raw);
+            for (f, parts) in split {
+                notes.push(format!(
+                    "A {} was split over {} messages; earlier parts were sent in the previous {} message(s) and are involved too.",
+                    kind_words(f.kind),
+                    parts,
+                    parts - 1
+                ));
+                raw.push(f);
+            }
+            raw.sort_by_key(|f| (f.start, f.end));
+        }
+
+        // Phrase rules.
+        let hits = self.phrase_hits(text);
+        let mut prior_mild: BTreeMap<Category, usize> = BTreeMap::new();
+        let mut prior_mild_total = 0;
+        if !window.is_empty() && !hits.hits.is_empty() {
+            for m in &window {
+                let h = self.phrase_hits(&m.text);
+                for (c, (s, mi, _)) in &h.hits {
+                    if *s + *mi > 0 {
+                        *prior_mild.entry(*c).or_default() += 1;
+                        if GROOMING.contains(c) {
+                            prior_mild_total += 1;
+                        }
+                    }
+                }
+            }
+        }
+
+        // Scores from rules.
+        let sc = &cfg.scores;
+        let mut scores: BTreeMap<Category, f32> = Category::ALL.iter().map(|c| (*c, 0.0)).collect();
+        let mut finding_cats: BTreeMap<Category, usize> = BTreeMap::new();
+        for f in &raw {
+            if let Some(c) = p.c.finding_category.get(f.kind.as_str()) {
+                *finding_cats.entry(*c).or_default() += 1;
+                scores.insert(*c, 1.0);
+            }
+        }
+        for (c, (strong, mild, example)) in &hits.hits {
+            let mut s: f32 = 0.0;
+            if *strong > 0 {
+                s = s.max(sc.strong);
+            }
+            if *mild > 0 {
+                let prior = prior_mild.get(c).copied().unwrap_or(0);
+                let v = sc.mild + sc.mild_step * (*mild as f32 - 1.0) + sc.context_step * prior as f32;
+                s = s.max(v.min(1.0));
+            }
+            let e = scores.entry(*c).or_insert(0.0);
+            *e = e.max(s);
+            notes.push(format!(
+                "{}: {} phrase matched (\"{}\"){}",
+                c.as_str(),
+                if *strong > 0 { "strong" } else { "mild" },
+                example,
+                match prior_mild.get(c) {
+                    Some(n) if *n > 0 => format!("; {n} earlier message(s) in the window had similar signals"),
+                    _ => String::new(),
+                }
+            ));
+        }
+
+        // Classifier.
+        let mut classifier_failed = false;
+        if let Some(clf) = &self.classifier {
+            match clf.score(text, context) {
+                Ok(cs) => {
+                    for (c, v) in cs {
+                        let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 1.0 };
+                        let e = scores.entry(c).or_insert(0.0);
+                        *e = e.max(v);
+                    }
+                }
+                Err(e) => {
+                    classifier_failed = true;
+                    notes.push(format!("Classifier failed ({e}); held to fail closed."));
+                }
+            }
+        }
+
+        // Decide.
+        let flags: Vec<Category> = Category::ALL.into_iter().filter(|c| scores[c] >= sc.flag_threshold).collect();
+        let mut action = Action::Deliver;
+        let mut escalate = false;
+        for c in &flags {
+            let mut a = p.action_for(role, *c);
+            if a == Action::Redact && finding_cats.get(c).copied().unwrap_or(0) == 0 {
+                // Nothing to mask (e.g. asking for a number): hold instead.
+                a = Action::Hold;
+            }
+            action = action.max(a);
+            if p.escalates(role, *c) {
+                escalate = true;
+            }
+        }
+        let mild_now = hits.mild_categories().filter(|c| GROOMING.contains(c)).count();
+        if mild_now > 0 && prior_mild_total + mild_now >= cfg.context.escalate_after_mild {
+            escalate = true;
+            notes.push(format!(
+                "Repeated mild signals: {} in this message and {} in the sender's recent messages.",
+                mild_now, prior_mild_total
+            ));
+            action = action.max(Action::Hold);
+        }
+        if classifier_failed {
+            action = action.max(Action::Hold);
+        }
+        if role == SenderRole::Student && flags.contains(&Category::SelfHarm) {
+            escalate = true;
+            if action == Action::Block {
+                action = Action::Hold;
+                notes.push("A student's possible self-harm disclosure is never blocked; held instead.".into());
+            }
+        }
+
+        // Redaction (and verification that nothing remains).
+        let mut delivered_text = None;
+        match action {
+            Action::Deliver => delivered_text = Some(text.to_string()),
+            Action::Redact => {
+                let masked = mask(text, &raw);
+                let leftover = detect::detect(&masked, p);
+                if leftover.is_empty() {
+                    delivered_text = Some(masked);
+                } else {
+                    action = Action::Hold;
+                    notes.push("Masking left a contact detail in the text; held instead of redacted.".into());
+                }
+            }
+            _ => {}
+        }
+        if !raw.is_empty() {
+            let kinds: Vec<&str> = raw.iter().map(|f| f.kind.as_str()).collect();
+            notes.push(format!("Findings: {}.", kinds.join(", ")));
+            for f in &raw {
+                if let Some(n) = f.note {
+                    notes.push(format!("{} at {}..{}: {}", f.kind.as_str(), f.start, f.end, n));
+                }
+            }
+        }
+
+        let reasons = reasons(action, &flags, role, classifier_failed, escalate, &raw);
+        let findings = raw.into_iter().map(to_finding).collect();
+        Ok(Verdict {
+            action,
+            escalate,
+            flags,
+            scores,
+            findings,
+            delivered_text,
+            reasons,
+            reviewer_notes: notes,
+            policy_version: p.version().to_string(),
+        })
+    }
+
+    /// Phones and e-mails that only appear when the sender's recent messages are joined with
+    /// this one. Returns findings clipped to the current message, with the number of parts.
+    fn split_findings(&self, text: &str, window: &[&PriorMessage], already: &[RawFinding]) -> Vec<(RawFinding, usize)> {
+        let mut joined = String::new();
+        let mut starts = Vec::new(); // code-point start of each part
+        let mut pos = 0usize;
+        for m in window {
+            starts.push(pos);
+            joined.push_str(&m.text);
+            joined.push(' ');
+            pos += m.text.chars().count() + 1;
+        }
+        let cur_start = pos;
+        joined.push_str(text);
+        let f = folded_view(&joined);
+        let found = detect::detect_in(&joined, &f, &self.policy, true);
+        let mut out = Vec::new();
+        let cur_len = text.chars().count();
+        for fd in found {
+            if !matches!(fd.kind, Kind::Phone | Kind::Email | Kind::Url | Kind::Handle) {
+                continue;
+            }
+            if fd.start >= cur_start || fd.end <= cur_start {
+                continue;
+            }
+            let s = 0;
+            let e = (fd.end - cur_start).min(cur_len);
+            if already.iter().any(|a| a.start < e && s < a.end && a.kind == fd.kind && a.start == s && a.end >= e) {
+                continue;
+            }
+            // Skip if the current part is only whitespace/punctuation.
+            let part: String = text.chars().take(e).collect();
+            if !part.chars().any(|c| c.is_alphanumeric()) {
+                continue;
+            }
+            let first_part = starts.iter().rposition(|&st| st <= fd.start).unwrap_or(0);
+            let parts = starts.len() - first_part + 1;
+            // Replace any overlapping partial finding in the current message.
+            out.push((
+                RawFinding { kind: fd.kind, start: s, end: e, note: Some("split over several messages") },
+                parts,
+            ));
+        }
+        out
+    }
+}
+
+fn to_finding(f: RawFinding) -> Finding {
+    Finding { kind: f.kind.as_str().to_string(), start: f.start, end: f.end }
+}
+
+fn kind_words(k: Kind) -> &'static str {
+    match k {
+        Kind::Phone => "phone number",
+        Kind::Email => "e-mail address",
+        Kind::Url => "link",
+        Kind::Handle => "social media handle",
+        Kind::Address => "street address",
+    }
+}
+
+/// Replace each finding (code-point span) with its marker. Overlapping findings merge.
+pub(crate) fn mask(text: &str, findings: &[RawFinding]) -> String {
+    let mut spans: Vec<(usize, usize, Kind)> = findings.iter().map(|f| (f.start, f.end, f.kind)).collect();
+    spans.sort();
+    let mut merged: Vec<(usize, usize, Kind)> = Vec::new();
+    for s in spans {
+        if let Some(l) = merged.last_mut() {
+            if s.0 < l.1 {
+                l.1 = l.1.max(s.1);
+                continue;
+            }
+        }
+        merged.push(s);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    for (i, c) in text.chars().enumerate() {
+        while k < merged.len() && i >= merged[k].1 {
+            k += 1;
+        }
+        if k < merged.len() && i >= merged[k].0 {
+            if i == merged[k].0 {
+                out.push_str(merged[k].2.marker());
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn category_words(c: Category) -> &'static str {
+    match c {
+        Category::ContactInfo => {
+            "it shares or asks for contact details (a phone number, e-mail, link, social media handle or address)"
+        }
+        Category::OffPlatform => {
+            "it suggests moving the conversation to another app, a call or a video chat outside Trellis"
+        }
+        Category::Meeting => "it suggests meeting in person without supervision",
+        Category::PersonalInfo => {
+            "it shares or asks for personal details such as where someone lives, goes to school or is alone"
+        }
+        Category::Secrecy => "it asks to keep the conversation secret from parents or teachers",
+        Category::Gifts => "it offers or asks for gifts, money or favours",
+        Category::Sexual => "it contains sexual content",
+        Category::Harassment => "it contains insults, threats or hateful language",
+        Category::SelfHarm => "it mentions self-harm or being in distress",
+    }
+}
+
+fn reasons(
+    action: Action,
+    flags: &[Category],
+    role: SenderRole,
+    classifier_failed: bool,
+    escalate: bool,
+    raw: &[RawFinding],
+) -> Vec<String> {
+    let mut r = Vec::new();
+    if classifier_failed {
+        r.push(
+            "Automatic checking is unavailable right now, so this message is waiting for a staff member to review it."
+                .to_string(),
+        );
+    }
+    match action {
+        Action::Deliver => {
+            if flags.contains(&Category::SelfHarm) && role == SenderRole::Student {
+                r.push("Your message was delivered. A member of staff will also check in with you, because it sounds like things might be hard right now.".into());
+            }
+        }
+        Action::Redact => {
+            let mut kinds: Vec<&str> = raw.iter().map(|f| kind_words(f.kind)).collect();
+            kinds.dedup();
+            r.push(format!(
+                "Your message was delivered with contact details removed ({}). On Trellis, conversations stay on the platform so everyone stays safe.",
+                kinds.join(", ")
+            ));
+        }
+        Action::Hold | Action::Block => {
+            for c in flags {
+                let verb = if action == Action::Hold {
+                    "was held for a staff member to review because"
+                } else {
+                    "was not sent because"
+                };
+                r.push(format!("This message {verb} {}.", category_words(*c)));
+            }
+            if flags.is_empty() && !classifier_failed {
+                r.push("This message was held for a staff member to review because of patterns in the recent conversation.".into());
+            }
+            if flags.contains(&Category::SelfHarm) && role == SenderRole::Student {
+                r.push("A member of staff will check in with you soon. If you are in danger right now, call your local emergency number or a crisis line.".into());
+            }
+        }
+    }
+    if escalate && action != Action::Deliver && !r.iter().any(|s| s.contains("staff")) {
+        r.push("A staff member has been notified.".into());
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> Pipeline {
+        Pipeline::new(Policy::builtin())
+    }
+
+    #[test]
+    fn done_when_example() {
+        let v = p().moderate("text me at four oh three 555 0199", "m1", SenderRole::Mentor, &[]).unwrap();
+        assert_eq!(v.action, Action::Hold);
+        assert!(v.flags.contains(&Category::ContactInfo));
+        assert!(!v.reasons.is_empty());
+        assert_eq!(v.delivered_text, None);
+    }
+
+    #[test]
+    fn student_phone_redacted() {
+        let v = p().moderate("my number is 403-555-0199", "s1", SenderRole::Student, &[]).unwrap();
+        assert_eq!(v.action, Action::Redact);
+        assert_eq!(v.delivered_text.as_deref(), Some("my number is [phone number removed]"));
+    }
+
+    #[test]
+    fn secrecy_held() {
+        let v = p()
+            .moderate(
+                "let's keep our chats just between us, ok? your parents wouldn't get it",
+                "m1",
+                SenderRole::Mentor,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(v.action, Action::Hold, "{v:?}");
+        assert!(v.flags.contains(&Category::Secrecy));
+        assert!(v.reasons.iter().any(|r| r.contains("secret")));
+    }
+
+    #[test]
+    fn benign_delivered() {
+        for t in [
+            "my phone died",
+            "oh snap it compiled",
+            "email your teacher",
+            "see you Tuesday 4pm in our session",
+            "solve 3x + 5 = 20",
+            "CHEM 101 at 10:30",
+            "ISBN 978-0-13-110362-7",
+            "read https://en.wikipedia.org/wiki/Photosynthesis",
+        ] {
+            for role in [SenderRole::Mentor, SenderRole::Student] {
+                let v = p().moderate(t, "x", role, &[]).unwrap();
+                assert_eq!(v.action, Action::Deliver, "{t}: {v:?}");
+                assert_eq!(v.delivered_text.as_deref(), Some(t));
+            }
+        }
+    }
+
+    #[test]
+    fn split_number() {
+        let ctx = vec![
+            PriorMessage {
+                sender: "m1".into(),
+                sender_role: SenderRole::Mentor,
+                text: "my cell is 403".into(),
+                age_seconds: Some(10),
+            },
+            PriorMessage {
+                sender: "m1".into(),
+                sender_role: SenderRole::Mentor,
+                text: "555".into(),
+                age_seconds: Some(5),
+            },
+        ];
+        let v = p().moderate("0199", "m1", SenderRole::Mentor, &ctx).unwrap();
+        assert_eq!(v.action, Action::Hold, "{v:?}");
+        assert_eq!(v.findings.len(), 1);
+        assert!(v.reviewer_notes.iter().any(|n| n.contains("split over 3 messages")));
+    }
+
+    #[test]
+    fn self_harm_student_escalates_not_blocked() {
+        let v = p().moderate("i want to kill myself", "s1", SenderRole::Student, &[]).unwrap();
+        assert!(v.escalate);
+        assert!(v.flags.contains(&Category::SelfHarm));
+        assert!(matches!(v.action, Action::Deliver | Action::Hold));
+    }
+
+    #[test]
+    fn refuses_empty_and_long() {
+        assert_eq!(p().moderate("  ", "a", SenderRole::Student, &[]), Err(ModerationError::Empty));
+        let long = "a".repeat(p().policy().max_chars() + 1);
+        assert!(matches!(p().moderate(&long, "a", SenderRole::Student, &[]), Err(ModerationError::TooLong { .. })));
+    }
+
+    struct Failing;
+    impl Classifier for Failing {
+        fn score(&self, _: &str, _: &[PriorMessage]) -> Result<BTreeMap<Category, f32>, super::super::ClassifierError> {
+            Err(super::super::ClassifierError("down".into()))
+        }
+    }
+
+    #[test]
+    fn classifier_failure_holds() {
+        let pl = Pipeline::new(Policy::builtin()).with_classifier(Box::new(Failing));
+        let v = pl.moderate("hello there", "a", SenderRole::Student, &[]).unwrap();
+        assert_eq!(v.action, Action::Hold);
+        assert!(v.reasons[0].contains("unavailable"));
+    }
+
+    #[test]
+    fn mask_spans() {
+        let f = vec![RawFinding { kind: Kind::Email, start: 3, end: 6, note: None }];
+        assert_eq!(mask("ab éxy z", &f), "ab [email removed] z");
+    }
+}
