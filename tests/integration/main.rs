@@ -6,6 +6,7 @@ mod cli;
 mod dashboards;
 mod demo_data;
 mod helpers;
+mod messaging;
 mod migrations;
 mod plumbing;
 mod tokens;
