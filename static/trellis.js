@@ -12,4 +12,29 @@
     var buttons = form.querySelectorAll("button[type=submit]");
     for (var i = 0; i < buttons.length; i++) { buttons[i].setAttribute("aria-disabled", "true"); }
   });
+
+  // Live conversation: the server says "changed" over Server-Sent Events and the message
+  // list is fetched again (the server renders it, so escaping stays on the server).
+  var conversation = document.getElementById("conversation");
+  if (conversation && window.EventSource) {
+    var refreshing = false;
+    var refresh = function () {
+      if (refreshing) { return; }
+      refreshing = true;
+      fetch(conversation.dataset.messagesUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html !== null) {
+            var list = document.getElementById("message-list");
+            var template = document.createElement("template");
+            template.innerHTML = html.trim();
+            var fresh = template.content.getElementById("message-list");
+            if (list && fresh) { list.replaceWith(fresh); }
+          }
+        })
+        .finally(function () { refreshing = false; });
+    };
+    var source = new EventSource(conversation.dataset.eventsUrl);
+    source.addEventListener("changed", refresh);
+  }
 })();

@@ -264,3 +264,251 @@ pub fn list_alerts(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<Aler
         })
         .collect())
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertStep {
+    Acknowledge,
+    Resolve,
+}
+
+/// Acknowledges or resolves an alert (coordinators only). Resolving needs a note.
+pub fn advance_alert(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    alert_id: &str,
+    step: AlertStep,
+    note: &str,
+) -> AppResult<()> {
+    actor.require(crate::access::Capability::ProgrammeOversight)?;
+    let alert: Alert = alerts::table
+        .find(alert_id)
+        .select(Alert::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(AppError::not_found)?;
+    let at = now();
+    conn.transaction(|conn| {
+        let updated = match step {
+            AlertStep::Acknowledge => {
+                if alert.status != "open" {
+                    return Err(AppError::conflict("This alert has already been acknowledged."));
+                }
+                diesel::update(alerts::table.filter(alerts::id.eq(alert_id)).filter(alerts::status.eq("open")))
+                    .set((
+                        alerts::status.eq("acknowledged"),
+                        alerts::acknowledged_by.eq(Some(&actor.user_id)),
+                        alerts::acknowledged_at.eq(Some(at)),
+                    ))
+                    .execute(conn)?
+            }
+            AlertStep::Resolve => {
+                if note.trim().is_empty() {
+                    return Err(AppError::bad_request("Please write what was done before resolving the alert."));
+                }
+                if alert.status == "resolved" {
+                    return Err(AppError::conflict("This alert has already been resolved."));
+                }
+                diesel::update(alerts::table.filter(alerts::id.eq(alert_id)).filter(alerts::status.ne("resolved")))
+                    .set((
+                        alerts::status.eq("resolved"),
+                        alerts::resolved_by.eq(Some(&actor.user_id)),
+                        alerts::resolved_at.eq(Some(at)),
+                        alerts::resolution_note.eq(Some(note.trim())),
+                    ))
+                    .execute(conn)?
+            }
+        };
+        if updated == 0 {
+            return Err(AppError::conflict("Someone else changed this alert just now. Please reload."));
+        }
+        audit::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: if step == AlertStep::Acknowledge { "alert.acknowledged" } else { "alert.resolved" },
+                subject_type: "alert",
+                subject_id: alert_id,
+                details: serde_json::json!({}),
+            },
+        )
+    })
+}
+
+/// Re-notifies the safeguarding leads about overdue, unresolved alerts (at most hourly each).
+pub fn renotify_overdue(conn: &mut DbConnection, public_url: &str) -> AppResult<usize> {
+    let at = now();
+    let overdue: Vec<Alert> = alerts::table
+        .filter(alerts::status.ne("resolved"))
+        .filter(alerts::due_at.lt(at))
+        .select(Alert::as_select())
+        .load(conn)?;
+    let leads: Vec<String> = users::table
+        .filter(users::role.eq(Role::Coordinator.as_str()))
+        .filter(users::status.eq("active"))
+        .select(users::email)
+        .load(conn)?;
+    let mut sent = 0;
+    for alert in overdue {
+        if alert.last_notified_at.is_some_and(|t| at - t < Duration::hours(1)) {
+            continue;
+        }
+        conn.transaction(|conn| {
+            for lead in &leads {
+                mail::enqueue(
+                    conn,
+                    lead,
+                    &format!("Overdue Trellis safeguarding alert ({})", alert.severity),
+                    &format!(
+                        "A {} safeguarding alert was due at {} UTC and is still {}.\n\nOpen {}/alerts to act on it.",
+                        alert.severity,
+                        alert.due_at.format("%Y-%m-%d %H:%M"),
+                        alert.status,
+                        public_url.trim_end_matches('/')
+                    ),
+                    None,
+                    at,
+                )?;
+            }
+            diesel::update(alerts::table.find(&alert.id)).set(alerts::last_notified_at.eq(Some(at))).execute(conn)?;
+            Ok::<_, AppError>(())
+        })?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// A guardian pauses their child's mentorship: the conversation stops taking messages and the
+/// coordinator is told (an alert) so they can follow up.
+pub fn pause_mentorship(
+    conn: &mut DbConnection,
+    policy: &ProgrammePolicy,
+    public_url: &str,
+    actor: &Actor,
+    conversation_id: &str,
+    reason: &str,
+) -> AppResult<()> {
+    use crate::db::schema::{conversations, matches};
+    let relation = access_rules::conversation_relation(conn, actor, conversation_id)?;
+    if !matches!(relation, Some(ReadRelation::Guardian | ReadRelation::Coordinator)) {
+        return Err(AppError::not_found());
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::bad_request("Please give a short reason (up to 1000 characters) for pausing."));
+    }
+    let (match_id, student_id, status): (String, String, String) = conversations::table
+        .inner_join(matches::table)
+        .filter(conversations::id.eq(conversation_id))
+        .select((matches::id, matches::student_id, matches::status))
+        .first(conn)?;
+    if status != "active" {
+        return Err(AppError::conflict("Only an active mentorship can be paused."));
+    }
+    let at = now();
+    conn.transaction(|conn| {
+        diesel::update(matches::table.find(&match_id))
+            .set((matches::status.eq("paused"), matches::updated_at.eq(at)))
+            .execute(conn)?;
+        let who = if actor.role == Role::Guardian { "a guardian" } else { "the coordinator" };
+        diesel::update(conversations::table.find(conversation_id))
+            .set((
+                conversations::status.eq("paused"),
+                conversations::status_reason.eq(Some(format!("paused by {who}"))),
+                conversations::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: "match.paused",
+                subject_type: "match",
+                subject_id: &match_id,
+                details: serde_json::json!({ "by": actor.role.as_str() }),
+            },
+        )?;
+        raise_alert(
+            conn,
+            policy,
+            public_url,
+            Some(&actor.user_id),
+            NewAlert {
+                kind: "other",
+                severity: AlertSeverity::Normal,
+                summary: format!("A mentorship was paused by {who}: {reason}"),
+                student_id: Some(&student_id),
+                conversation_id: Some(conversation_id),
+                message_id: None,
+                report_id: None,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// A coordinator suspends (or restores) a guardian's view of a student's conversations.
+pub fn set_guardian_view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    guardianship_id: &str,
+    suspended: bool,
+    reason: &str,
+) -> AppResult<()> {
+    use crate::db::schema::guardianships;
+    actor.require(crate::access::Capability::ProgrammeOversight)?;
+    if suspended && reason.trim().is_empty() {
+        return Err(AppError::bad_request("Please give the reason for suspending this guardian's view."));
+    }
+    let at = now();
+    conn.transaction(|conn| {
+        let n = diesel::update(guardianships::table.find(guardianship_id))
+            .set((
+                guardianships::view_suspended.eq(suspended),
+                guardianships::view_suspended_reason.eq(suspended.then(|| reason.trim().to_owned())),
+                guardianships::view_suspended_by.eq(suspended.then(|| actor.user_id.clone())),
+                guardianships::view_suspended_at.eq(suspended.then_some(at)),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::not_found());
+        }
+        audit::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: if suspended { "guardian_view.suspended" } else { "guardian_view.restored" },
+                subject_type: "guardianship",
+                subject_id: guardianship_id,
+                details: serde_json::json!({}),
+            },
+        )
+    })
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccessLogRow {
+    pub reader_name: String,
+    pub relation: String,
+    pub conversation_id: String,
+    pub at: String,
+}
+
+/// The most recent reads of conversations by non-participants (coordinators only).
+pub fn access_log_page(conn: &mut DbConnection, actor: &Actor, limit: i64) -> AppResult<Vec<AccessLogRow>> {
+    actor.require(crate::access::Capability::ProgrammeOversight)?;
+    let rows: Vec<(String, String, String, chrono::NaiveDateTime)> = access_log::table
+        .inner_join(users::table)
+        .order(access_log::created_at.desc())
+        .limit(limit)
+        .select((users::display_name, access_log::reader_relation, access_log::conversation_id, access_log::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(reader_name, relation, conversation_id, at)| AccessLogRow {
+            reader_name,
+            relation,
+            conversation_id,
+            at: at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        })
+        .collect())
+}

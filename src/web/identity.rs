@@ -56,14 +56,30 @@ pub async fn require(session: &Session, state: &AppState) -> AppResult<Actor> {
     current(session, state).await?.ok_or_else(AppError::unauthenticated)
 }
 
-/// Context shared by every page: the viewer (if any) and the CSRF token for its forms.
+const FLASH_KEY: &str = "flash";
+
+/// A one-time notice shown on the next page (after a redirect).
+pub fn flash(session: &Session, message: &str) {
+    let _ = session.insert(FLASH_KEY, message);
+}
+
+/// Context shared by every page: the viewer (if any), the CSRF token for its forms and any
+/// one-time notice.
 pub fn page_context(session: &Session, actor: Option<&Actor>) -> AppResult<Context> {
     let mut context = Context::new();
     context.insert("csrf_token", &csrf::token(session)?);
+    if let Some(Ok(notice)) = session.remove_as::<String>(FLASH_KEY) {
+        context.insert("notice", &notice);
+    }
     if let Some(actor) = actor {
         context.insert("viewer_name", &actor.display_name);
         context.insert("viewer_role", actor.role.as_str());
         context.insert("viewer_role_label", actor.role.label());
+        context.insert(
+            "viewer_is_staff",
+            &matches!(actor.role, crate::db::enums::Role::Teacher | crate::db::enums::Role::Coordinator),
+        );
+        context.insert("viewer_is_coordinator", &(actor.role == crate::db::enums::Role::Coordinator));
     }
     Ok(context)
 }

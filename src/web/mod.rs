@@ -1,8 +1,10 @@
 //! Server-rendered pages (cookie sessions, CSRF tokens on every form).
 
+pub mod conversations;
 pub mod csrf;
 pub mod error_pages;
 pub mod identity;
+pub mod oversight;
 pub mod pages;
 pub mod session_store;
 pub mod static_files;
@@ -15,5 +17,20 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(pages::logout)
         .service(pages::dashboard_page)
         .service(pages::healthz)
-        .service(static_files::serve);
+        .service(static_files::serve)
+        .service(conversations::list)
+        .service(conversations::show)
+        .service(conversations::fragment)
+        .service(conversations::events)
+        .service(conversations::send)
+        .service(conversations::report)
+        .service(conversations::pause)
+        .service(oversight::queue)
+        .service(oversight::decide)
+        .service(oversight::alerts)
+        .service(oversight::acknowledge)
+        .service(oversight::resolve)
+        .service(oversight::access_log)
+        .service(oversight::guardians)
+        .service(oversight::set_guardian_view);
 }

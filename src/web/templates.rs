@@ -18,6 +18,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/teacher.html", include_str!("../../templates/dashboard/teacher.html")),
     ("dashboard/guardian.html", include_str!("../../templates/dashboard/guardian.html")),
     ("dashboard/participant.html", include_str!("../../templates/dashboard/participant.html")),
+    ("conversations/list.html", include_str!("../../templates/conversations/list.html")),
+    ("conversations/_messages.html", include_str!("../../templates/conversations/_messages.html")),
+    ("conversations/show.html", include_str!("../../templates/conversations/show.html")),
+    ("review.html", include_str!("../../templates/review.html")),
+    ("alerts.html", include_str!("../../templates/alerts.html")),
+    ("access_log.html", include_str!("../../templates/access_log.html")),
+    ("guardians.html", include_str!("../../templates/guardians.html")),
 ];
 
 pub fn tera() -> &'static Tera {

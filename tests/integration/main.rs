@@ -8,5 +8,6 @@ mod demo_data;
 mod helpers;
 mod messaging;
 mod migrations;
+mod pages;
 mod plumbing;
 mod tokens;
