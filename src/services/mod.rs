@@ -2,6 +2,7 @@
 //! through `crate::access`, and make each user action one transaction with its audit row.
 
 pub mod accounts;
+pub mod analytics;
 pub mod dashboard;
 pub mod demo;
 pub mod messaging;

@@ -32,5 +32,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(oversight::resolve)
         .service(oversight::access_log)
         .service(oversight::guardians)
-        .service(oversight::set_guardian_view);
+        .service(oversight::set_guardian_view)
+        .service(oversight::analytics)
+        .service(oversight::analytics_csv);
 }

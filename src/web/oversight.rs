@@ -192,3 +192,73 @@ pub async fn set_guardian_view(
     );
     Ok(redirect("/guardians"))
 }
+
+#[get("/analytics")]
+pub async fn analytics(session: Session, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    use crate::services::analytics;
+    let actor = identity::require(&session, &state).await?;
+    actor.require(Capability::ProgrammeOversight)?;
+    let reader = actor.clone();
+    let figures = crate::db::run(&state.pool, move |conn| analytics::compute(conn, &reader, 12)).await?;
+    let short = |w: &str| w.get(5..).unwrap_or(w).to_owned();
+    let charts = vec![
+        analytics::bar_chart(
+            "Messages per week",
+            &figures.weeks.iter().map(|w| (short(&w.week), w.messages as f64)).collect::<Vec<_>>(),
+            "",
+        ),
+        analytics::bar_chart(
+            "Held or blocked share per week",
+            &figures
+                .weeks
+                .iter()
+                .map(|w| {
+                    let share =
+                        if w.messages > 0 { (w.held + w.blocked) as f64 * 100.0 / w.messages as f64 } else { 0.0 };
+                    (short(&w.week), share)
+                })
+                .collect::<Vec<_>>(),
+            "%",
+        ),
+        analytics::bar_chart(
+            "Flagged messages by category (share of all messages)",
+            &figures.categories.iter().map(|c| (c.category.replace('_', " "), c.rate_percent)).collect::<Vec<_>>(),
+            "%",
+        ),
+        analytics::bar_chart(
+            "Median review time per week (hours)",
+            &figures.weeks.iter().map(|w| (short(&w.week), w.median_review_hours.unwrap_or(0.0))).collect::<Vec<_>>(),
+            "h",
+        ),
+        analytics::bar_chart(
+            "Median mentor response time per week (hours)",
+            &figures
+                .weeks
+                .iter()
+                .map(|w| (short(&w.week), w.median_mentor_response_hours.unwrap_or(0.0)))
+                .collect::<Vec<_>>(),
+            "h",
+        ),
+        analytics::bar_chart(
+            "Active pairs per week",
+            &figures.weeks.iter().map(|w| (short(&w.week), w.active_pairs as f64)).collect::<Vec<_>>(),
+            "",
+        ),
+    ];
+    let mut context = identity::page_context(&session, Some(&actor))?;
+    context.insert("figures", &figures);
+    context.insert("charts", &charts);
+    templates::render("analytics.html", &context)
+}
+
+#[get("/analytics.csv")]
+pub async fn analytics_csv(session: Session, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    use crate::services::analytics;
+    let actor = identity::require(&session, &state).await?;
+    actor.require(Capability::ProgrammeOversight)?;
+    let figures = crate::db::run(&state.pool, move |conn| analytics::compute(conn, &actor, 12)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"trellis-analytics.csv\""))
+        .body(analytics::to_csv(&figures)))
+}

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("alerts.html", include_str!("../../templates/alerts.html")),
     ("access_log.html", include_str!("../../templates/access_log.html")),
     ("guardians.html", include_str!("../../templates/guardians.html")),
+    ("analytics.html", include_str!("../../templates/analytics.html")),
 ];
 
 pub fn tera() -> &'static Tera {

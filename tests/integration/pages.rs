@@ -268,3 +268,47 @@ async fn the_live_stream_announces_new_messages() {
         tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
     assert!(String::from_utf8_lossy(&chunk).contains("event: changed"));
 }
+
+#[tokio::test]
+async fn coordinators_see_analytics_as_charts_and_csv() {
+    let app = TestApp::with_demo().await;
+    // One review so review latency has a figure this week.
+    let teacher = app.token("teacher").await;
+    let queue: serde_json::Value = reqwest::Client::new()
+        .get(app.url("/api/v1/moderation/queue"))
+        .bearer_auth(&teacher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = queue["items"][0]["message_id"].as_str().unwrap().to_owned();
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/moderation/queue/{id}")))
+        .bearer_auth(&teacher)
+        .json(&serde_json::json!({ "decision": "approve" }))
+        .send()
+        .await
+        .unwrap();
+    let coordinator = app.signed_in("coordinator").await;
+    let (status, html) = page(&coordinator, app.url("/analytics")).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 6);
+    assert!(html.contains("Messages per week"));
+    let r = coordinator.get(app.url("/analytics.csv")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("week,messages,"));
+    let total: i64 = csv
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(total, 7, "every demo message is counted once");
+    assert!(csv.contains("contact_info,"));
+    let (status, _) = page(&app.signed_in("teacher").await, app.url("/analytics.csv")).await;
+    assert_eq!(status, 404);
+}
