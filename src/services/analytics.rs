@@ -194,7 +194,7 @@ pub fn to_csv(a: &Analytics) -> String {
 }
 
 /// A bar chart as inline SVG. Labels are escaped; the SVG has a title for screen readers.
-pub fn bar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> String {
+pub fn bar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> (String, String) {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let width = 640.0;
     let height = 220.0;
@@ -231,7 +231,7 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> String {
         );
     }
     svg.push_str("</svg>");
-    svg
+    (title.to_owned(), svg)
 }
 
 #[cfg(test)]
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn charts_escape_labels() {
-        let svg = bar_chart("A <b>", &[("x<y".into(), 3.0)], "%");
+        let (_, svg) = bar_chart("A <b>", &[("x<y".into(), 3.0)], "%");
         assert!(svg.contains("x&lt;y") && !svg.contains("x<y"));
         assert!(svg.starts_with("<svg"));
     }

@@ -201,7 +201,7 @@ pub async fn analytics(session: Session, state: web::Data<AppState>) -> AppResul
     let reader = actor.clone();
     let figures = crate::db::run(&state.pool, move |conn| analytics::compute(conn, &reader, 12)).await?;
     let short = |w: &str| w.get(5..).unwrap_or(w).to_owned();
-    let charts = vec![
+    let charts: Vec<(String, String)> = vec![
         analytics::bar_chart(
             "Messages per week",
             &figures.weeks.iter().map(|w| (short(&w.week), w.messages as f64)).collect::<Vec<_>>(),
@@ -246,6 +246,8 @@ pub async fn analytics(session: Session, state: web::Data<AppState>) -> AppResul
         ),
     ];
     let mut context = identity::page_context(&session, Some(&actor))?;
+    let charts: Vec<serde_json::Value> =
+        charts.into_iter().map(|(title, svg)| serde_json::json!({ "title": title, "svg": svg })).collect();
     context.insert("figures", &figures);
     context.insert("charts", &charts);
     templates::render("analytics.html", &context)
