@@ -87,6 +87,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Run background jobs (notifications, digests, mail outbox, alert reminders).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -109,6 +114,15 @@ pub enum UserCommand {
         /// Read the password from the first line of this file ("-" for standard input).
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// Run everything that is due now, once, and exit.
+    Run {
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -176,6 +190,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Moderate { policies, input, output } => moderate(policies, input, output),
+        Command::Jobs { command: JobsCommand::Run { database } } => {
+            let settings = settings(&cli.config, None, &database)?;
+            let state = app::prepare_state(settings.clone(), Mailer::from_settings(&settings)?)?;
+            let report = crate::jobs::run_pass(&state, crate::db::now()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "Jobs done: {}, failed (will retry): {}, mails sent: {}, overdue alerts re-notified: {}.",
+                report.jobs_done, report.jobs_failed, report.mails_sent, report.alerts_renotified
+            );
+            Ok(())
+        }
         Command::Eval { policies, corpus, datasets, out } => {
             let pipeline = pipeline_from(policies)?;
             let datasets = datasets.or_else(|| {
@@ -296,6 +320,7 @@ fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     if recovered > 0 {
         tracing::warn!(recovered, "moderated messages left pending by an earlier stop");
     }
+    crate::jobs::spawn_worker(state.clone(), std::time::Duration::from_secs(15));
     let address = listener.local_addr()?;
     println!(
         "Trellis is listening on http://{address}/ (database: {})",

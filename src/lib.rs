@@ -9,6 +9,8 @@ pub mod cli;
 pub mod configuration;
 pub mod db;
 pub mod error;
+pub mod job_queue;
+pub mod jobs;
 pub mod mail;
 pub mod moderation;
 pub mod programme_policy;

@@ -128,10 +128,10 @@ const MAX_ATTEMPTS: i32 = 8;
 
 /// Sends every queued mail that is due. A failure is recorded and retried later with back-off;
 /// after `MAX_ATTEMPTS` the mail is marked failed for a coordinator to see.
-pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer) -> AppResult<usize> {
+pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer, at: chrono::NaiveDateTime) -> AppResult<usize> {
     let due: Vec<MailOutbox> = mail_outbox::table
         .filter(mail_outbox::status.eq("queued"))
-        .filter(mail_outbox::not_before.le(now()))
+        .filter(mail_outbox::not_before.le(at))
         .order(mail_outbox::created_at.asc())
         .limit(100)
         .select(MailOutbox::as_select())
@@ -141,7 +141,7 @@ pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer) -> AppResult<usize>
         match mailer.send(&mail) {
             Ok(()) => {
                 diesel::update(mail_outbox::table.find(&mail.id))
-                    .set((mail_outbox::status.eq("sent"), mail_outbox::sent_at.eq(Some(now()))))
+                    .set((mail_outbox::status.eq("sent"), mail_outbox::sent_at.eq(Some(at))))
                     .execute(conn)?;
                 sent += 1;
             }
@@ -155,7 +155,7 @@ pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer) -> AppResult<usize>
                         mail_outbox::status.eq(status),
                         mail_outbox::attempts.eq(attempts),
                         mail_outbox::last_error.eq(Some(error.to_string())),
-                        mail_outbox::not_before.eq(now() + backoff),
+                        mail_outbox::not_before.eq(at + backoff),
                     ))
                     .execute(conn)?;
             }

@@ -14,6 +14,41 @@ pub struct ProgrammePolicy {
     pub alerts: AlertPolicy,
     #[serde(default)]
     pub support_resources: Vec<SupportResource>,
+    pub quiet_hours: QuietHours,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub utc_offset_minutes: i32,
+    pub start: String,
+    pub end: String,
+}
+
+impl QuietHours {
+    fn minutes(s: &str) -> Option<i64> {
+        let (h, m) = s.split_once(':')?;
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+    }
+
+    /// When a notification due at `at` (UTC) may be sent: `at` itself outside quiet hours,
+    /// else the end of the quiet period.
+    pub fn next_allowed(&self, at: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+        let (Some(start), Some(end)) = (Self::minutes(&self.start), Self::minutes(&self.end)) else { return at };
+        let local = at + chrono::Duration::minutes(self.utc_offset_minutes as i64);
+        let now_min = chrono::Timelike::hour(&local) as i64 * 60 + chrono::Timelike::minute(&local) as i64;
+        let quiet = if start <= end { now_min >= start && now_min < end } else { now_min >= start || now_min < end };
+        if !quiet {
+            return at;
+        }
+        let mut wait = end - now_min;
+        if wait <= 0 {
+            wait += 24 * 60;
+        }
+        let rounded = at - chrono::Duration::seconds(chrono::Timelike::second(&local) as i64);
+        rounded + chrono::Duration::minutes(wait)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +115,13 @@ impl ProgrammePolicy {
         if a.repeated_holds_count < 1 || a.repeated_holds_days < 1 {
             return bad("repeated_holds_count and repeated_holds_days must be at least 1");
         }
+        let q = &policy.quiet_hours;
+        if QuietHours::minutes(&q.start).is_none() || QuietHours::minutes(&q.end).is_none() {
+            return bad("quiet_hours start and end must be HH:MM");
+        }
+        if q.utc_offset_minutes.abs() > 14 * 60 {
+            return bad("quiet_hours utc_offset_minutes must be between -840 and 840");
+        }
         Ok(policy)
     }
 }
@@ -92,6 +134,18 @@ mod tests {
     fn builtin_policy_is_valid() {
         let p = ProgrammePolicy::builtin();
         assert!(p.support_resources.len() >= 3);
+    }
+
+    #[test]
+    fn quiet_hours_defer_to_the_morning() {
+        let q = QuietHours { utc_offset_minutes: -420, start: "21:00".into(), end: "07:00".into() };
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        // 12:00 UTC = 05:00 local: quiet until 07:00 local = 14:00 UTC.
+        assert_eq!(q.next_allowed(t("2026-11-24 12:00:00")), t("2026-11-24 14:00:00"));
+        // 20:00 UTC = 13:00 local: fine.
+        assert_eq!(q.next_allowed(t("2026-11-24 20:00:00")), t("2026-11-24 20:00:00"));
+        // 05:30 UTC = 22:30 local: until 07:00 local next day = 14:00 UTC.
+        assert_eq!(q.next_allowed(t("2026-11-25 05:30:00")), t("2026-11-25 14:00:00"));
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct ChildRow {
 #[derive(Debug, Serialize)]
 pub struct GuardianDashboard {
     pub children: Vec<ChildRow>,
+    /// The last seven days, as in the weekly e-mail.
+    pub digest: Vec<crate::services::digest::ChildDigest>,
 }
 
 #[derive(Debug, Serialize)]
@@ -324,7 +326,8 @@ fn guardian(conn: &mut DbConnection, actor: &Actor) -> AppResult<GuardianDashboa
         let mentorships = if suspended { Vec::new() } else { match_rows(conn, &child_id, true)? };
         rows.push(ChildRow { name, view_suspended: suspended, mentorships });
     }
-    Ok(GuardianDashboard { children: rows })
+    let digest = crate::services::digest::weekly(conn, &actor.user_id, now())?;
+    Ok(GuardianDashboard { children: rows, digest })
 }
 
 fn match_rows(conn: &mut DbConnection, user_id: &str, as_student: bool) -> AppResult<Vec<MatchRow>> {

@@ -243,6 +243,9 @@ pub fn apply_verdict(
             },
         )?;
         let (conversation, m) = conversation_and_match(conn, &message.conversation_id)?;
+        if matches!(status, MessageStatus::Delivered | MessageStatus::Redacted) {
+            queue_notification(conn, &message.id, at)?;
+        }
         if verdict.escalate {
             let self_harm = verdict.flags.contains(&Category::SelfHarm);
             let summary = if self_harm {
@@ -278,6 +281,19 @@ pub fn apply_verdict(
         delivered_text: verdict.delivered_text.clone(),
         reasons: sender_reasons(status, verdict, ctx.policy),
     })
+}
+
+/// Queues the recipient's notification (idempotent per message).
+pub fn queue_notification(conn: &mut DbConnection, message_id: &str, at: NaiveDateTime) -> AppResult<()> {
+    crate::job_queue::enqueue(
+        conn,
+        "message.notify",
+        serde_json::json!({ "message_id": message_id }),
+        at,
+        Some(&format!("notify:{message_id}")),
+        at,
+    )?;
+    Ok(())
 }
 
 fn raise_repeated_holds_alert(

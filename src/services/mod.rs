@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod dashboard;
 pub mod demo;
+pub mod digest;
 pub mod messaging;
 pub mod messaging_runtime;
 pub mod oversight;

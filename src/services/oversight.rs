@@ -335,8 +335,7 @@ pub fn advance_alert(
 }
 
 /// Re-notifies the safeguarding leads about overdue, unresolved alerts (at most hourly each).
-pub fn renotify_overdue(conn: &mut DbConnection, public_url: &str) -> AppResult<usize> {
-    let at = now();
+pub fn renotify_overdue(conn: &mut DbConnection, public_url: &str, at: chrono::NaiveDateTime) -> AppResult<usize> {
     let overdue: Vec<Alert> = alerts::table
         .filter(alerts::status.ne("resolved"))
         .filter(alerts::due_at.lt(at))

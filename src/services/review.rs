@@ -237,6 +237,9 @@ pub fn decide(
             if updated == 0 {
                 return Err(AppError::conflict("This message has already been decided by another reviewer."));
             }
+            if status == MessageStatus::Delivered {
+                crate::services::messaging::queue_notification(conn, message_id, at)?;
+            }
         } else {
             let still_held: i64 = messages::table
                 .filter(messages::id.eq(message_id))

@@ -6,6 +6,7 @@ mod cli;
 mod dashboards;
 mod demo_data;
 mod helpers;
+mod jobs;
 mod messaging;
 mod migrations;
 mod pages;
