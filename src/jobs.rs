@@ -31,6 +31,15 @@ pub fn run_pass(state: &AppState, at: NaiveDateTime) -> AppResult<PassReport> {
     let mut conn = state.pool.get()?;
     let mut report = PassReport::default();
     schedule_weekly_digests(&mut conn, at)?;
+    // The vetting scan runs once a day.
+    job_queue::enqueue(
+        &mut conn,
+        "vetting.scan",
+        serde_json::json!({}),
+        at,
+        Some(&format!("vetting-scan:{}", at.date())),
+        at,
+    )?;
     while let Some(job) = job_queue::claim(&mut conn, at, Duration::minutes(5))? {
         match handle(&mut conn, state, &job, at) {
             Ok(()) => {
@@ -60,7 +69,20 @@ fn handle(conn: &mut DbConnection, state: &AppState, job: &Job, at: NaiveDateTim
     match job.kind.as_str() {
         NOTIFY_MESSAGE => notify_recipient(conn, state, &field("message_id")?, at),
         WEEKLY_DIGEST => send_digest(conn, state, &field("guardian_id")?, at),
-        other => Err(AppError::bad_request(format!("unknown job kind {other}"))),
+        "noop" => Ok(()),
+        other => {
+            let ctx = crate::services::lifecycle::LifecycleContext {
+                policy: &state.programme,
+                pipeline: &state.pipeline,
+                public_url: &state.settings.public_url,
+                at,
+            };
+            if crate::services::lifecycle::run_job(conn, &ctx, other, &payload)? {
+                Ok(())
+            } else {
+                Err(AppError::bad_request(format!("unknown job kind {other}")))
+            }
+        }
     }
 }
 

@@ -15,6 +15,76 @@ pub struct ProgrammePolicy {
     #[serde(default)]
     pub support_resources: Vec<SupportResource>,
     pub quiet_hours: QuietHours,
+    pub lifecycle: LifecyclePolicy,
+    pub agreement: AgreementText,
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    #[serde(default)]
+    pub framework: Vec<FrameworkStage>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecyclePolicy {
+    pub request_response_days: i64,
+    pub request_reminder_days: Vec<i64>,
+    pub activation_days: i64,
+    pub activation_reminder_days: Vec<i64>,
+    pub max_open_requests: i64,
+    pub match_length_days: i64,
+    pub closure_reminder_days_before: i64,
+    pub consent_link_days: i64,
+    pub background_check_warning_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementText {
+    pub version: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    One,
+    Many,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchRule {
+    /// The same question answered by both; shared answers count.
+    Overlap,
+    /// The student's answer compared with the mentor's answer to `against`.
+    Offers,
+    /// Like overlap, but no shared answer excludes the mentor.
+    Required,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub key: String,
+    pub label: String,
+    #[serde(rename = "for")]
+    pub audience: Vec<String>,
+    pub kind: QuestionKind,
+    pub options: Vec<String>,
+    #[serde(rename = "match")]
+    pub match_rule: Option<MatchRule>,
+    pub against: Option<String>,
+    #[serde(default)]
+    pub weight: i64,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkStage {
+    pub weeks: [i64; 2],
+    pub title: String,
+    pub prompts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +184,30 @@ impl ProgrammePolicy {
         }
         if a.repeated_holds_count < 1 || a.repeated_holds_days < 1 {
             return bad("repeated_holds_count and repeated_holds_days must be at least 1");
+        }
+        let l = &policy.lifecycle;
+        if l.request_response_days < 1
+            || l.request_reminder_days.iter().any(|d| *d < 1 || *d >= l.request_response_days)
+        {
+            return bad("request reminders must fall inside request_response_days");
+        }
+        if l.activation_days < 1 || l.activation_reminder_days.iter().any(|d| *d < 1 || *d >= l.activation_days) {
+            return bad("activation reminders must fall inside activation_days");
+        }
+        if l.max_open_requests < 1 || l.match_length_days < 30 || l.consent_link_days < 1 {
+            return bad("max_open_requests ≥ 1, match_length_days ≥ 30 and consent_link_days ≥ 1 are required");
+        }
+        let keys: Vec<&str> = policy.questions.iter().map(|q| q.key.as_str()).collect();
+        for q in &policy.questions {
+            if q.options.is_empty() {
+                return bad(&format!("question `{}` has no options", q.key));
+            }
+            if q.audience.iter().any(|a| a != "student" && a != "mentor") {
+                return bad(&format!("question `{}`: `for` lists only student and mentor", q.key));
+            }
+            if q.match_rule == Some(MatchRule::Offers) && !q.against.as_deref().is_some_and(|a| keys.contains(&a)) {
+                return bad(&format!("question `{}` matches against a question that does not exist", q.key));
+            }
         }
         let q = &policy.quiet_hours;
         if QuietHours::minutes(&q.start).is_none() || QuietHours::minutes(&q.end).is_none() {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod lifecycle;
 pub mod moderation_queue;
 pub mod oversight;
 pub mod tokens;
@@ -23,6 +24,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(moderation_queue::decide)
             .service(oversight::report)
             .service(oversight::alerts)
+            .service(lifecycle::suggestions)
+            .service(lifecycle::questionnaire)
+            .service(lifecycle::save_questionnaire)
+            .service(lifecycle::send_request)
+            .service(lifecycle::list_requests)
+            .service(lifecycle::accept)
+            .service(lifecycle::decline)
+            .service(lifecycle::withdraw)
+            .service(lifecycle::manual_match)
+            .service(lifecycle::sign)
+            .service(lifecycle::complete)
+            .service(lifecycle::end)
+            .service(lifecycle::vetting)
+            .service(lifecycle::approve_student)
             .default_service(web::to(not_found)),
     );
 }

@@ -362,3 +362,11 @@ pub struct AccessLog {
     pub reader_relation: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = completion_confirmations, primary_key(match_id, user_id))]
+pub struct CompletionConfirmation {
+    pub match_id: String,
+    pub user_id: String,
+    pub confirmed_at: NaiveDateTime,
+}

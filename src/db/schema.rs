@@ -360,6 +360,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    completion_confirmations,
     programmes,
     schools,
     users,
@@ -420,3 +421,13 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(access_log -> users (reader_id));
 diesel::joinable!(access_log -> conversations (conversation_id));
+
+diesel::table! {
+    completion_confirmations (match_id, user_id) {
+        match_id -> Text,
+        user_id -> Text,
+        confirmed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(completion_confirmations -> matches (match_id));

@@ -6,6 +6,8 @@ pub mod analytics;
 pub mod dashboard;
 pub mod demo;
 pub mod digest;
+pub mod lifecycle;
+pub mod matching;
 pub mod messaging;
 pub mod messaging_runtime;
 pub mod oversight;

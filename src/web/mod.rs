@@ -4,6 +4,7 @@ pub mod conversations;
 pub mod csrf;
 pub mod error_pages;
 pub mod identity;
+pub mod lifecycle;
 pub mod oversight;
 pub mod pages;
 pub mod session_store;
@@ -34,5 +35,9 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(oversight::guardians)
         .service(oversight::set_guardian_view)
         .service(oversight::analytics)
-        .service(oversight::analytics_csv);
+        .service(oversight::analytics_csv)
+        .service(lifecycle::consent_form)
+        .service(lifecycle::consent_decide)
+        .service(lifecycle::survey_form)
+        .service(lifecycle::survey_submit);
 }

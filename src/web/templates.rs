@@ -26,6 +26,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("access_log.html", include_str!("../../templates/access_log.html")),
     ("guardians.html", include_str!("../../templates/guardians.html")),
     ("analytics.html", include_str!("../../templates/analytics.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("survey.html", include_str!("../../templates/survey.html")),
 ];
 
 pub fn tera() -> &'static Tera {

@@ -7,6 +7,7 @@ mod dashboards;
 mod demo_data;
 mod helpers;
 mod jobs;
+mod lifecycle;
 mod messaging;
 mod migrations;
 mod pages;

@@ -224,6 +224,14 @@ async fn every_table_round_trips() {
     round_trip!(
         conn,
         seen,
+        completion_confirmations,
+        CompletionConfirmation,
+        CompletionConfirmation { match_id: m.id.clone(), user_id: student.id.clone(), confirmed_at: t },
+        |r: &CompletionConfirmation| (r.match_id.clone(), r.user_id.clone())
+    );
+    round_trip!(
+        conn,
+        seen,
         agreements,
         Agreement,
         Agreement {
