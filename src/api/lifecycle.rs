@@ -217,3 +217,40 @@ pub async fn approve_student(
     crate::db::run(&state.pool, move |conn| lifecycle::approve_student(conn, &ctx(&st), &caller.actor, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "approved" })))
 }
+
+#[get("/matches/{id}/goals")]
+pub async fn goals(caller: ApiCaller, state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let list = crate::db::run(&state.pool, move |conn| crate::services::goals::list(conn, &caller.actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "goals": list })))
+}
+
+#[post("/matches/{id}/goals")]
+pub async fn create_goal(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<crate::services::goals::NewGoal>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let goal_id = crate::db::run(&state.pool, move |conn| {
+        crate::services::goals::create(conn, &caller.actor, &id, &body, crate::db::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": goal_id })))
+}
+
+#[post("/goals/{id}")]
+pub async fn update_goal(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<crate::services::goals::GoalUpdate>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    crate::db::run(&state.pool, move |conn| {
+        crate::services::goals::update(conn, &caller.actor, &id, &body, crate::db::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -38,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(lifecycle::end)
             .service(lifecycle::vetting)
             .service(lifecycle::approve_student)
+            .service(lifecycle::goals)
+            .service(lifecycle::create_goal)
+            .service(lifecycle::update_goal)
             .default_service(web::to(not_found)),
     );
 }

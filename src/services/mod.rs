@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod dashboard;
 pub mod demo;
 pub mod digest;
+pub mod goals;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod error_pages;
 pub mod identity;
 pub mod lifecycle;
+pub mod mentoring;
 pub mod oversight;
 pub mod pages;
 pub mod session_store;
@@ -12,6 +13,7 @@ pub mod static_files;
 pub mod templates;
 
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
     cfg.service(pages::landing)
         .service(pages::login_form)
         .service(pages::login)
@@ -39,5 +41,10 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(lifecycle::consent_form)
         .service(lifecycle::consent_decide)
         .service(lifecycle::survey_form)
-        .service(lifecycle::survey_submit);
+        .service(lifecycle::survey_submit)
+        .service(mentoring::page)
+        .service(mentoring::act)
+        .service(
+            web::resource("/suggestions").route(web::get().to(|| async { crate::web::pages::redirect("/mentoring") })),
+        );
 }

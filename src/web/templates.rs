@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("analytics.html", include_str!("../../templates/analytics.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("survey.html", include_str!("../../templates/survey.html")),
+    ("mentoring.html", include_str!("../../templates/mentoring.html")),
 ];
 
 pub fn tera() -> &'static Tera {

@@ -383,3 +383,100 @@ async fn expiring_background_checks_warn_and_expired_ones_stop_matching() {
     let later = trellis::db::now() + Duration::days(11);
     assert!(!trellis::services::matching::mentor_is_matchable(&mut app.conn(), &mentor1, later).unwrap());
 }
+
+async fn form_post(app: &TestApp, client: &reqwest::Client, fields: &[(&str, &str)]) -> (u16, String) {
+    let html = client.get(app.url("/mentoring")).send().await.unwrap().text().await.unwrap();
+    let token = extract_csrf(&html).unwrap();
+    let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    let r = client.post(app.url("/mentoring")).form(&all).send().await.unwrap();
+    let status = r.status().as_u16();
+    let page = client.get(app.url("/mentoring")).send().await.unwrap().text().await.unwrap();
+    (status, page)
+}
+
+#[tokio::test]
+async fn the_mentoring_page_walks_the_lifecycle() {
+    let app = TestApp::with_demo().await;
+    let student = app.signed_in("student3").await;
+    let html = student.get(app.url("/mentoring")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Suggested mentors") && html.contains("Your questionnaire"));
+    // Answers with checkboxes (repeated keys).
+    let (status, page) = form_post(
+        &app,
+        &student,
+        &[("action", "answers"), ("q_interests", "nature"), ("q_interests", "animals"), ("q_language", "English")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(page.contains("Your answers are saved"));
+    assert!(page.contains("value=\"animals\" checked"));
+    let (status, _) = form_post(&app, &student, &[("action", "answers"), ("q_interests", "knitting")]).await;
+    assert_eq!(status, 400);
+
+    // The mentor accepts the demo request on the page; both sign; goals after activation.
+    let mentor = app.signed_in("mentor3").await;
+    let html = mentor.get(app.url("/mentoring")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"request_id\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let request_id = html[start..start + 36].to_owned();
+    let (status, page) =
+        form_post(&app, &mentor, &[("action", "accept"), ("request_id", &request_id), ("message", "Welcome!")]).await;
+    assert_eq!(status, 303);
+    assert!(page.contains("The mentoring agreement"));
+    let start = page.find("name=\"match_id\" value=\"").unwrap() + "name=\"match_id\" value=\"".len();
+    let match_id = page[start..start + 36].to_owned();
+    let (_, page) = form_post(&app, &mentor, &[("action", "sign"), ("match_id", &match_id)]).await;
+    assert!(page.contains("Waiting for Sasha Student to sign"));
+    let (_, page) = form_post(&app, &student, &[("action", "sign"), ("match_id", &match_id)]).await;
+    assert!(page.contains("e-mailed the student's guardian"));
+    // Give consent through the service (the e-mailed link is covered above) and add a goal.
+    {
+        use trellis::db::schema::consents;
+        diesel::update(consents::table.filter(consents::match_id.eq(&match_id)))
+            .set(consents::expires_at.eq(trellis::db::now() + Duration::days(1)))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let mail = mails_to(&app, "guardian2").into_iter().find(|(s, _)| s.contains("consent")).unwrap();
+    let start = mail.1.find("/consent/").unwrap();
+    let token = mail.1[start + 9..].split_whitespace().next().unwrap().to_owned();
+    let ctx = trellis::services::lifecycle::LifecycleContext {
+        policy: &app.state.programme,
+        pipeline: &app.state.pipeline,
+        public_url: "http://t",
+        at: trellis::db::now(),
+    };
+    assert_eq!(
+        trellis::services::lifecycle::decide_consent(&mut app.conn(), &ctx, &token, true, "").unwrap(),
+        "active"
+    );
+    let (status, page) = form_post(
+        &app,
+        &student,
+        &[
+            ("action", "goal"),
+            ("match_id", &match_id),
+            ("title", "Identify 10 shorebirds"),
+            ("target_date", "2027-03-01"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(page.contains("Identify 10 shorebirds") && page.contains("Getting to know each other"));
+    let (status, _) = form_post(
+        &app,
+        &student,
+        &[("action", "goal"), ("match_id", &match_id), ("title", "x"), ("target_date", "soon")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Someone else cannot see or change the goals.
+    let (status, _) =
+        (Api::new(&app)).get(&app.token("student1").await, &format!("/api/v1/matches/{match_id}/goals")).await;
+    assert_eq!(status, 404);
+    let (status, goals) =
+        (Api::new(&app)).get(&app.token("guardian2").await, &format!("/api/v1/matches/{match_id}/goals")).await;
+    assert_eq!(status, 200, "the guardian can read goals");
+    assert_eq!(goals["goals"][0]["title"], "Identify 10 shorebirds");
+}
