@@ -31,7 +31,7 @@ pub async fn questionnaire(caller: ApiCaller, state: web::Data<AppState>) -> App
     let role = caller.actor.role.as_str().to_owned();
     let id = caller.actor.user_id.clone();
     let answers = crate::db::run(&state.pool, move |conn| {
-        Ok(matching::load_answers(conn, &[id.clone()])?.remove(&id).unwrap_or_default())
+        Ok(matching::load_answers(conn, std::slice::from_ref(&id))?.remove(&id).unwrap_or_default())
     })
     .await?;
     let questions: Vec<_> =

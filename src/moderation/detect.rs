@@ -50,10 +50,12 @@ pub(crate) struct RawFinding {
 struct Statics {
     email: Regex,
     email_provider: Regex,
+    decorator: Regex,
     obf_domain: Regex,
     at_handle: Regex,
     discord: Regex,
     address: Regex,
+    address_alt: Regex,
     cue: Regex,
     neg_cue: Regex,
     finder: LinkFinder,
@@ -65,9 +67,9 @@ const TLDS_COMMON: &[&str] = &[
     "ai", "fm", "cc", "ws", "uk", "ca", "au", "de", "fr", "nl", "ch", "se", "dk", "fi", "ie", "es", "pt", "pl", "cz",
     "hu", "ru", "ua", "jp", "cn", "kr", "br", "mx", "ar", "cl", "nz", "za", "sg", "hk", "tw", "il", "tr", "gr", "ro",
     "bg", "hr", "si", "sk", "lt", "lv", "ee", "lu", "li", "mt", "cy", "eu", "ph", "th", "vn", "pk", "ng", "ke", "eg",
-    "ma", "sa", "ae", "qa", "la", "vc", "gd", "pw", "nu", "tk", "ml", "ga", "cf", "gq", "su", "xxx", "name", "pro",
-    "mobi", "shop", "fun", "space", "website", "email", "chat", "social", "video", "stream", "games", "gay", "sex",
-    "porn", "cam", "tube", "rf", "uy", "br", "pe", "ve", "ec", "bo", "py", "ws", "ms", "ac",
+    "ma", "sa", "ae", "qa", "la", "vc", "gd", "pw", "nu", "tk", "ml", "ga", "cf", "gq", "su", "xxx", "pro", "mobi",
+    "shop", "fun", "space", "website", "email", "chat", "social", "video", "stream", "games", "gay", "sex", "porn",
+    "cam", "tube", "rf", "uy", "br", "pe", "ve", "ec", "bo", "py", "ws", "ms", "ac",
 ];
 /// TLDs that are also common English words or file extensions: accepted only with a scheme,
 /// `www.`, or a path.
@@ -94,12 +96,20 @@ fn statics() -> &'static Statics {
             ))
             .unwrap(),
             email_provider: Regex::new(r"[a-z0-9][a-z0-9._%+\-]*@([a-z0-9\-]+)\b").unwrap(),
+            decorator: Regex::new(r"^(?:override|property|staticmethod|classmethod|dataclass|test|deprecated|suppresswarnings|functionalinterface|autowired|component|app|pytest|param|return|returns|throws|author|see|since|version|media|import|keyframes|font-face|supports|apply|include|mixin|extend|everyone|here|channel|interface|implementation|end|synthesize|objc|available|main|entry|composable|inject|bean|service|controller|get|post|put|delete|patch|mock|before|after|beforeeach|aftereach|input|output|viewchild|ngmodule|injectable|click|submit|tailwind|layer|container|lru_cache|cache|wraps|jit|njit|tf|torch|validator|field|root_validator|abstractmethod|abc|njit)(?:$|[.(])").unwrap(),
             obf_domain: Regex::new(&format!(
                 r"\b[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.(?:{tld_alt})\b(?:/[^\s]*)?"
             ))
             .unwrap(),
-            at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
+            at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@ ?[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
             discord: Regex::new(r"\b[a-z0-9_.]{2,32}#[0-9]{4}\b").unwrap(),
+            address_alt: Regex::new(concat!(
+                r"\b(?:(?:[0-9]{1,6}[a-z]?,? +(?:rue|chemin|ch|boul|boulevard|avenue|av|route|rang|place|côte|cote|allée|impasse|via|calle|avenida)\b(?: +[a-z0-9'\.\-]+){1,4})",
+                r"|(?:(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)(?:[ \-](?:and )?(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)){0,5}",
+                r" +(?:(?:n|s|e|w|north|south|east|west)\.? +)?(?:[a-z0-9][a-z0-9'\.\-]* +){1,3}?",
+                r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|close|circle|highway|hwy|parkway|trail|gardens|grove|mews|plaza)\b\.?))",
+            ))
+            .unwrap(),
             address: Regex::new(concat!(
                 r"\b(?:(?:apt|apartment|unit|suite|flat)\.? ?[0-9a-z\-]{1,5},? )?",
                 r"[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?,? +",
@@ -111,8 +121,8 @@ fn statics() -> &'static Statics {
                 r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
             ))
             .unwrap(),
-            cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|#)\b").unwrap(),
-            neg_cue: Regex::new(r"\b(?:license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box)\b").unwrap(),
+            cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
+            neg_cue: Regex::new(r"\b(?:license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box|barcode|upc|sku|ean|serial|model|part)\b").unwrap(),
             finder,
         }
     })
@@ -122,7 +132,8 @@ const ADDRESS_STOP: &[&str] = &[
     "the", "my", "your", "a", "an", "on", "in", "of", "to", "and", "at", "from", "for", "our", "his", "her", "their",
     "this", "that", "is", "are", "was", "by", "or", "with", "times", "minutes", "hours", "miles", "km", "blocks",
     "mins", "it", "i", "you", "we", "they", "last", "next", "more", "than", "about", "each", "per", "every", "all",
-    "some",
+    "some", "so", "very", "too", "not", "just", "really", "pretty", "be", "if", "when", "then", "into", "go", "get",
+    "got", "up", "out", "off", "way", "no", "yes",
 ];
 
 const HANDLE_STOP: &[&str] = &[
@@ -257,6 +268,7 @@ const HANDLE_STOP: &[&str] = &[
     "private",
     "privately",
     "directly",
+    "removed",
     "only",
     "too",
 ];
@@ -273,12 +285,14 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
     let ft = f.text.as_str();
     let has_digit = ft.bytes().any(|b| b.is_ascii_digit());
     let cue = has_cue(ft);
+    let link_cue =
+        ["contact", "website", "site", "link", "portfolio", "check out", "visit", "go to", "my page", "blog"]
+            .iter()
+            .any(|w| ft.contains(w));
 
     let mut shield: Vec<(usize, usize)> = Vec::new();
     // Street addresses first: their numbers are not phones.
-    if has_digit {
-        addresses(f, &mut out);
-    }
+    addresses(f, has_digit, &mut out);
     // Links and e-mails via linkify on the folded view.
     let may_link = ft.contains('.') || ft.contains('@') || ft.contains(':');
     if may_link {
@@ -295,7 +309,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 LinkKind::Email => out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: None }),
                 LinkKind::Url => {
                     let u = l.as_str();
-                    if !url_plausible(u) {
+                    if !url_plausible_cue(u, link_cue) {
                         continue;
                     }
                     if let Some(host) = url_host(u) {
@@ -349,15 +363,18 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
 
     // Obfuscated e-mails and domains on the contact view.
     let needs_contact = ft.contains(" at ")
+        || ft.contains(" 4t ")
+        || ft.contains("d07")
+        || ft.contains("d0t")
         || ft.contains("dot")
         || ft.contains('@')
         || ft.contains('[')
         || ft.contains('(')
         || ft.contains(" . ")
         || spaced_letters(ft);
-    if needs_contact {
-        let cv = contact_view(f);
-        if cv.obfuscated {
+    let contact = if needs_contact { Some(contact_view(f)) } else { None };
+    if let Some(cv) = &contact {
+        {
             let v = &cv.view;
             let lower_orig_has_email_cue = ft.contains("mail") || ft.contains("contact") || ft.contains("reach");
             let is_provider = |m: &str| {
@@ -367,10 +384,24 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             for (ri, re) in [&st.email, &st.email_provider].into_iter().enumerate() {
                 for m in re.find_iter(&v.text) {
                     if ri == 1 && !is_provider(m.as_str()) {
-                        continue;
+                        // A literal '@' with an e-mail word nearby still counts ("name @ btinternet").
+                        let has_literal_at = {
+                            let (s, e) = v.orig_span(m.start(), m.end());
+                            text.chars().skip(s).take(e - s).any(|c| c == '@' || c == '\u{FF20}')
+                        };
+                        let local = m.as_str().split('@').next().unwrap_or("");
+                        if !(has_literal_at && lower_orig_has_email_cue)
+                            || local.len() < 3
+                            || HANDLE_STOP.contains(&local)
+                        {
+                            continue;
+                        }
                     }
                     let (s, e) = v.orig_span(m.start(), m.end());
-                    if overlaps_any(&out, s, e) {
+                    // A bare domain linkify saw inside this e-mail ("name @ outlook.com") is
+                    // part of it, not a separate finding.
+                    let inner_url = |x: &RawFinding| x.kind == Kind::Url && x.start >= s && x.end <= e;
+                    if out.iter().any(|x| !inner_url(x) && x.start < e && s < x.end) {
                         continue;
                     }
                     let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
@@ -379,9 +410,11 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                         || orig.contains("(at)")
                         || orig.contains("{at}")
                         || orig.contains("<at>");
-                    let provider = is_provider(m.as_str());
+                    let label = m.as_str().rsplit('@').next().unwrap_or("").split('.').next().unwrap_or("");
+                    let provider = is_provider(m.as_str()) && (label.len() >= 5 || m.as_str().contains('.'));
                     let dot_word = orig.contains("dot") || orig.contains(" . ");
                     if literal_at || provider || lower_orig_has_email_cue || dot_word {
+                        out.retain(|x| !inner_url(x));
                         out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: Some("obfuscated e-mail") });
                     }
                 }
@@ -409,10 +442,19 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
     if ft.contains('@') {
         for c in st.at_handle.captures_iter(ft) {
             let m = c.get(1).unwrap();
-            let name = &m.as_str()[1..];
+            let name = m.as_str()[1..].trim_start();
+            let spaced = m.as_str().starts_with("@ ");
+            let marked = name.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+                && name.chars().any(|c| c.is_ascii_alphabetic());
+            if spaced && !marked {
+                continue;
+            }
+            let after = &ft[m.end()..];
             if name.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ':')
                 || is_time_word(name)
                 || HANDLE_STOP.contains(&name)
+                || st.decorator.is_match(name)
+                || after.starts_with('(')
             {
                 continue;
             }
@@ -433,21 +475,47 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
         }
     }
     platform_handles(text, f, policy, &mut out);
+    if let Some(cv) = &contact {
+        if cv.obfuscated {
+            platform_handles(text, &cv.view, policy, &mut out);
+        }
+    }
 
     out.sort_by_key(|f| (f.start, f.end));
     dedup_overlaps(out)
 }
 
-fn addresses(f: &View, out: &mut Vec<RawFinding>) {
+fn addresses(f: &View, has_digit: bool, out: &mut Vec<RawFinding>) {
     let st = statics();
     let ft = f.text.as_str();
-    for c in st.address.captures_iter(ft) {
+    for c in st.address.captures_iter(ft).filter(|_| has_digit) {
         let m = c.get(0).unwrap();
         let mid = c.get(1).map(|x| x.as_str()).unwrap_or("");
-        if mid.split([' ', '.']).any(|w| ADDRESS_STOP.contains(&w)) {
+        if mid.split([' ', '.']).any(|w| ADDRESS_STOP.contains(&w))
+            || !mid.split([' ', '.']).any(|w| w.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+        {
             continue;
         }
         let (s, e) = f.orig_span(m.start(), m.end());
+        out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: None });
+    }
+    const TYPES: &[&str] = &[
+        "st", "ave", "road", "rd", "blvd", "boul", "drive", "dr", "lane", "ln", "way", "court", "ct", "cres", "place",
+        "pl", "rue", "chemin", "route", "terrace", "close", "circle", "highway", "hwy", "parkway", "trail", "gardens",
+        "grove", "mews", "plaza", "côte", "cote", "allée", "impasse", "via", "calle", "avenida", "rang",
+    ];
+    if !TYPES.iter().any(|t| ft.contains(t)) {
+        return;
+    }
+    for m in st.address_alt.find_iter(ft) {
+        let words: Vec<&str> = m.as_str().split([' ', '-']).collect();
+        if words.iter().skip(1).any(|w| ADDRESS_STOP.contains(w)) {
+            continue;
+        }
+        let (s, e) = f.orig_span(m.start(), m.end());
+        if overlaps_any(out, s, e) {
+            continue;
+        }
         out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: None });
     }
 }
@@ -532,6 +600,10 @@ pub(crate) fn url_host(u: &str) -> Option<String> {
 }
 
 fn url_plausible(u: &str) -> bool {
+    url_plausible_cue(u, false)
+}
+
+fn url_plausible_cue(u: &str, cue: bool) -> bool {
     let lower = u.to_ascii_lowercase();
     if lower.contains("://") || lower.starts_with("www.") || lower.starts_with("mailto:") {
         return true;
@@ -549,10 +621,19 @@ fn url_plausible(u: &str) -> bool {
             && parts.iter().all(|p| p.parse::<u16>().map(|n| n < 256).unwrap_or(false))
             && lower.len() > host.len();
     }
+    // Messaging deep links.
+    if matches!(host.as_str(), "wa.me" | "t.me" | "m.me" | "ig.me" | "snapchat.com" | "discord.gg") {
+        return true;
+    }
     if TLDS_AMBIGUOUS.contains(&tld) {
-        return has_path && host.split('.').next().map(|l| l.len() >= 3).unwrap_or(false);
+        let label_ok = host.split('.').next().map(|l| l.len() >= 3).unwrap_or(false);
+        return (has_path || cue) && label_ok;
     }
     if TLDS_COMMON.contains(&tld) {
+        return true;
+    }
+    // Any two-letter country code with a path ("rb.gy/abc").
+    if has_path && tld.len() == 2 && tld.chars().all(|c| c.is_ascii_lowercase()) {
         return true;
     }
     // Internationalised TLDs (e.g. .рф) are accepted when not ASCII.
@@ -636,7 +717,8 @@ fn number_word(w: &str) -> Option<(&'static str, bool)> {
 fn is_sep(c: char) -> bool {
     matches!(
         c,
-        ' ' | '-' | '.' | '(' | ')' | '/' | '_' | '*' | '~' | '|' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{00B7}'
+        ' ' | '-' | '.' | ',' | '(' | ')' | '/' | '_' | '*' | '~' | '|' | '\u{2010}'
+            ..='\u{2015}' | '\u{2212}' | '\u{00B7}'
     )
 }
 
@@ -663,7 +745,7 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
     let mut runs: Vec<Vec<NumTok>> = Vec::new();
     let mut cur: Vec<NumTok> = Vec::new();
     let mut sep_len = 0usize;
-    let mut pending_mult: Option<usize> = None;
+    let mut pending_mult: Option<(usize, usize)> = None;
     let mut i = 0;
     let n = bytes.len();
     let close = |cur: &mut Vec<NumTok>, runs: &mut Vec<Vec<NumTok>>| {
@@ -678,7 +760,9 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
             let mut j = i;
             while j < n {
                 let d = t[j..].chars().next().unwrap();
-                if !d.is_alphanumeric() {
+                // "f!ve": a '!' between letters is a leetspeak i.
+                let bang = d == '!' && j + 1 < n && (bytes[j + 1] as char).is_ascii_alphanumeric();
+                if !d.is_alphanumeric() && !bang {
                     break;
                 }
                 j += d.len_utf8();
@@ -687,24 +771,28 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
             let tok = classify_word(w, i, j);
             match tok {
                 WordTok::Num(mut tk) => {
-                    if sep_len > 3 {
+                    if sep_len > 5 {
                         close(&mut cur, &mut runs);
                     }
-                    if let Some(m) = pending_mult.take() {
+                    if let Some((m, mbs)) = pending_mult.take() {
                         if tk.digits.len() == 1 {
                             tk.digits = tk.digits.repeat(m);
                             tk.homophone = false;
+                            tk.bs = mbs;
                         }
                     }
                     cur.push(tk);
                     sep_len = 0;
                 }
                 WordTok::Mult(m) => {
-                    pending_mult = Some(m);
+                    if sep_len > 5 {
+                        close(&mut cur, &mut runs);
+                    }
+                    pending_mult = Some((m, i));
                     sep_len = 0;
                 }
                 WordTok::NumExt(tk, _ext_end) => {
-                    if sep_len > 3 {
+                    if sep_len > 5 {
                         close(&mut cur, &mut runs);
                     }
                     cur.push(tk);
@@ -739,16 +827,36 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
     }
     close(&mut cur, &mut runs);
 
+    let t_text = t;
     // Split runs at homophones ("to", "for", "oh") not next to a real number word.
     let mut split_runs: Vec<Vec<NumTok>> = Vec::new();
     for run in runs {
+        let real_words = run.iter().filter(|t| t.word && !t.homophone).count();
+        if real_words >= 2 {
+            split_runs.push(run);
+            continue;
+        }
+        let zero_word = |x: &NumTok| x.homophone && x.word && x.digits == "0";
         let mut seg: Vec<NumTok> = Vec::new();
         for k in 0..run.len() {
             let t = &run[k];
             if t.homophone {
                 let real = |x: Option<&NumTok>| x.map(|x| x.word && !x.homophone).unwrap_or(false);
                 let prev = if k > 0 { run.get(k - 1) } else { None };
-                if !real(prev) && !real(run.get(k + 1)) {
+                // A look-alike letter glued by punctuation to digits: "7.o.9", "555-o199".
+                let single = t.be - t.bs == 1 || !t.word;
+                let glued = |x: Option<&NumTok>, a: usize, b: usize| {
+                    x.is_some_and(|x| !x.digits.is_empty())
+                        && a <= b
+                        && !t_text[a..b].is_empty()
+                        && !t_text[a..b].contains(' ')
+                };
+                let prev_glued = prev.is_some_and(|p| glued(Some(p), p.be, t.bs));
+                let next_glued = run.get(k + 1).is_some_and(|nx| glued(Some(nx), t.be, nx.bs));
+                let lookalike = single && (prev_glued || next_glued);
+                // "2 o 655 five o 120": with a real number word in the run, "o" is zero.
+                let zero_ok = real_words >= 1 && zero_word(t);
+                if !real(prev) && !real(run.get(k + 1)) && !lookalike && !zero_ok {
                     if !seg.is_empty() {
                         split_runs.push(std::mem::take(&mut seg));
                     }
@@ -810,11 +918,22 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
         }
     }
     for mut run in runs2 {
-        // Trim homophones at the edges ("talk to 5" must not start a number).
-        while run.first().map(|t| t.homophone).unwrap_or(false) {
+        // Trim homophones at the edges ("talk to 5" must not start a number), unless the
+        // run is clearly spelled out.
+        let real_words = run.iter().filter(|t| t.word && !t.homophone).count();
+        // A look-alike glued to its neighbour by punctuation ("z.o.6…") stays.
+        let glued = |a: &NumTok, b: &NumTok| a.be <= b.bs && !t[a.be..b.bs].is_empty() && !t[a.be..b.bs].contains(' ');
+        while real_words < 2
+            && run.first().map(|t| t.homophone).unwrap_or(false)
+            && !(run.len() > 1 && glued(&run[0], &run[1]))
+        {
             run.remove(0);
         }
-        while run.last().map(|t| t.homophone || t.digits.is_empty()).unwrap_or(false) {
+        while run.last().map(|x| x.digits.is_empty() || (x.homophone && real_words < 2)).unwrap_or(false)
+            && !(run.len() > 1
+                && !run[run.len() - 1].digits.is_empty()
+                && glued(&run[run.len() - 2], &run[run.len() - 1]))
+        {
             run.pop();
         }
         let total: usize = run.iter().map(|t| t.digits.len()).sum();
@@ -880,11 +999,93 @@ enum WordTok {
 
 fn classify_word(w: &str, bs: usize, be: usize) -> WordTok {
     let b = w.as_bytes();
+    // Leetspeak number words: "f1v3", "s3v3n", "w0n", "f!ve", "0h", "zer0".
+    if b.iter().any(|c| c.is_ascii_alphabetic()) && b.iter().any(|c| c.is_ascii_digit() || *c == b'!') && w.len() <= 6 {
+        let de: String = w
+            .chars()
+            .map(|c| match c {
+                '0' => 'o',
+                '1' | '!' => 'i',
+                '3' => 'e',
+                '4' => 'a',
+                '5' => 's',
+                '7' => 't',
+                '8' => 'b',
+                c => c,
+            })
+            .collect();
+        let de = match de.as_str() {
+            "eight" | "eiht" => "eight".to_string(),
+            _ => de,
+        };
+        if let Some((d, h)) = number_word(&de) {
+            return WordTok::Num(NumTok { digits: d.to_string(), bs, be, word: true, homophone: h });
+        }
+        if de == "ieight" {
+            return WordTok::Other;
+        }
+    }
+    // Digits glued to letters: "mynumberis4375550107", "txt6045550152pls".
+    {
+        let mut best = (0usize, 0usize);
+        let mut k = 0;
+        while k < b.len() {
+            if b[k].is_ascii_digit() {
+                let st = k;
+                while k < b.len() && b[k].is_ascii_digit() {
+                    k += 1;
+                }
+                if k - st > best.1 - best.0 {
+                    best = (st, k);
+                }
+            } else {
+                k += 1;
+            }
+        }
+        if best.1 - best.0 >= 10 && best.1 - best.0 < b.len() && best.0 > 0 && best.1 < b.len() {
+            return WordTok::Num(NumTok {
+                digits: w[best.0..best.1].to_string(),
+                bs: bs + best.0,
+                be: bs + best.1,
+                word: false,
+                homophone: false,
+            });
+        }
+        let lead = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        let trail = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        if trail >= 7 && trail < b.len() {
+            return WordTok::Num(NumTok {
+                digits: w[b.len() - trail..].to_string(),
+                bs: be - trail,
+                be,
+                word: false,
+                homophone: false,
+            });
+        }
+        if lead >= 7 && lead < b.len() && !w[lead..].starts_with('x') {
+            return WordTok::Num(NumTok {
+                digits: w[..lead].to_string(),
+                bs,
+                be: bs + lead,
+                word: false,
+                homophone: false,
+            });
+        }
+    }
     if b.iter().all(|c| c.is_ascii_digit()) {
         return WordTok::Num(NumTok { digits: w.to_string(), bs, be, word: false, homophone: false });
     }
     if let Some((d, h)) = number_word(w) {
         return WordTok::Num(NumTok { digits: d.to_string(), bs, be, word: true, homophone: h });
+    }
+    if let Some(d) = match w {
+        "l" | "i" => Some("1"),
+        "s" => Some("5"),
+        "z" => Some("2"),
+        "b" => Some("8"),
+        _ => None,
+    } {
+        return WordTok::Num(NumTok { digits: d.to_string(), bs, be, word: false, homophone: true });
     }
     match w {
         "double" | "dbl" => return WordTok::Mult(2),
@@ -893,16 +1094,21 @@ fn classify_word(w: &str, bs: usize, be: usize) -> WordTok {
     }
     // Digits mixed with look-alike letters: "4o3", "555o199", "l23".
     let ndig = b.iter().filter(|c| c.is_ascii_digit()).count();
-    if ndig >= 2 && b.iter().all(|c| c.is_ascii_digit() || matches!(c, b'o' | b'l' | b'i')) && ndig * 2 >= b.len() {
+    let subst = |c: &u8| matches!(c, b'o' | b'l' | b'i' | b'z' | b's' | b'b');
+    if b.len() >= 3 && b.iter().all(|c| c.is_ascii_digit() || subst(c)) && !matches!(w, "1st" | "15s" | "10s") {
         let digits: String = w
             .chars()
             .map(|c| match c {
                 'o' => '0',
                 'l' | 'i' => '1',
+                'z' => '2',
+                's' => '5',
+                'b' => '8',
                 c => c,
             })
             .collect();
-        return WordTok::Num(NumTok { digits, bs, be, word: true, homophone: false });
+        // Without any real digit ("sss", "oloo") it only counts glued to digits.
+        return WordTok::Num(NumTok { digits, bs, be, word: false, homophone: ndig == 0 });
     }
     // "3560x4587": number with extension.
     if let Some(p) = w.find('x') {
@@ -954,7 +1160,7 @@ fn isbn13(d: &str) -> bool {
         return false;
     }
     let s: u32 = d.bytes().enumerate().map(|(i, c)| (c - b'0') as u32 * if i % 2 == 0 { 1 } else { 3 }).sum();
-    s % 10 == 0
+    s.is_multiple_of(10)
 }
 
 fn isbn10(d: &str) -> bool {
@@ -962,7 +1168,66 @@ fn isbn10(d: &str) -> bool {
         return false;
     }
     let s: u32 = d.bytes().enumerate().map(|(i, c)| (c - b'0') as u32 * (10 - i as u32)).sum();
-    s % 11 == 0
+    s.is_multiple_of(11)
+}
+
+/// A unit or count word right after a number ("150-2000 Hz", "… calories", "… dollars").
+fn followed_by_unit(after: &str) -> bool {
+    let w: String = after.trim_start().chars().take_while(|c| c.is_alphabetic() || *c == '°' || *c == '%').collect();
+    matches!(
+        w.as_str(),
+        "hz" | "khz"
+            | "mhz"
+            | "km"
+            | "m"
+            | "cm"
+            | "mm"
+            | "kg"
+            | "g"
+            | "mg"
+            | "ml"
+            | "l"
+            | "s"
+            | "ms"
+            | "calories"
+            | "cal"
+            | "kcal"
+            | "dollars"
+            | "bucks"
+            | "cents"
+            | "years"
+            | "yrs"
+            | "bc"
+            | "bce"
+            | "ad"
+            | "ce"
+            | "words"
+            | "pages"
+            | "points"
+            | "pts"
+            | "times"
+            | "people"
+            | "students"
+            | "steps"
+            | "miles"
+            | "mi"
+            | "ft"
+            | "feet"
+            | "lbs"
+            | "lb"
+            | "°"
+            | "%"
+            | "degrees"
+            | "units"
+            | "items"
+            | "rpm"
+            | "mph"
+            | "kph"
+            | "w"
+            | "kw"
+            | "v"
+            | "mah"
+    )
 }
 
 fn tail_chars(s: &str, n: usize) -> &str {
@@ -977,7 +1242,7 @@ fn tail_chars(s: &str, n: usize) -> &str {
 }
 
 fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -> bool {
-    let has_plus = sub[0].digits.is_empty();
+    let has_plus = sub[0].digits.is_empty() || (sub[0].bs > 0 && t.as_bytes()[sub[0].bs - 1] == b'+');
     let toks: Vec<&NumTok> = sub.iter().filter(|t| !t.digits.is_empty()).collect();
     if toks.is_empty() {
         return false;
@@ -988,15 +1253,24 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
         return false;
     }
     let nwords = toks.iter().filter(|t| t.word && !t.homophone).count();
-    if nwords >= 2 {
+    let zeros = toks.iter().filter(|t| t.word && t.homophone && t.digits == "0").count();
+    if nwords >= 2 || (nwords >= 1 && zeros >= 1) {
         return true;
+    }
+    // Binary numbers.
+    if digits.len() >= 6 && digits.bytes().all(|b| b == b'0' || b == b'1') {
+        return false;
     }
     let first = toks[0];
     let last = toks[toks.len() - 1];
     let before = &t[..first.bs];
     let before_tail: String = before.chars().rev().take(16).collect::<Vec<_>>().into_iter().rev().collect();
     let bt = before_tail.trim_end();
-    if bt.ends_with(['$', '€', '£', '¥', '#'])
+    let op_before = !has_plus
+        && bt.ends_with(['=', '+', '*', '/', '^', '×', '÷', '<', '>', '≈', '-'])
+        && !statics().cue.is_match(tail_chars(bt, 12));
+    if op_before
+        || bt.ends_with(['$', '€', '£', '¥', '#'])
         || before_tail.contains("isbn")
         || before_tail.contains("doi")
         || before_tail.contains("issn")
@@ -1013,6 +1287,29 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
         seps.push_str(&t[w[0].be..w[1].bs]);
     }
     let groups: Vec<usize> = toks.iter().map(|t| t.digits.len()).collect();
+    // Commas separate list items and thousands, not phone groups.
+    if seps.contains(',') {
+        return false;
+    }
+    // Decimal numbers: a long group right after a dot (3.14159).
+    for w in toks.windows(2) {
+        if t[w[0].be..w[1].bs].contains('.') && w[1].digits.len() >= 5 {
+            return false;
+        }
+    }
+    // Digits spaced one by one ("4 0 3 5 5 5 …"): only a number that validates counts.
+    let singles = groups.iter().filter(|&&g| g == 1).count();
+    if singles >= 5 {
+        if singles + 1 < groups.len() || digits.len() < 10 {
+            return false;
+        }
+        return (digits.len() <= 11 || has_plus)
+            && policy
+                .c
+                .regions
+                .iter()
+                .any(|r| phonenumber::parse(Some(*r), &digits).map(|p| phonenumber::is_valid(&p)).unwrap_or(false));
+    }
     let sep_set = |chars: &[char]| seps.chars().all(|c| chars.contains(&c));
     // Dates.
     if groups.len() == 3 && sep_set(&['-', '/', '.', ' ']) {
@@ -1045,7 +1342,7 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let ctx_before = tail_chars(&t[..first.bs], 40);
     let ctx_after: String = t[last.be..].chars().take(24).collect();
     let st = statics();
-    let neg_ctx = tail_chars(&t[..first.bs], 22);
+    let neg_ctx = tail_chars(&t[..first.bs], 28);
     let neg_ctx = neg_ctx.rsplit('\n').next().unwrap_or("");
     if !has_plus && st.neg_cue.is_match(neg_ctx) {
         return false;
@@ -1058,8 +1355,22 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
         }
         return digits.len() >= 8;
     }
-    let tiny_groups = (groups.len() > 2 && groups.iter().all(|&g| g <= 2)) || (groups.len() == 1 && digits.len() > 11);
-    for r in policy.c.regions.iter().filter(|_| !tiny_groups) {
+    let tiny_groups = (groups.len() > 2 && groups.iter().all(|&g| g <= 2))
+        || (groups.len() == 1 && digits.len() > 11)
+        || groups.len() > 5
+        || singles > 1;
+    let nanp_ok = !digits.starts_with('0');
+    let trunk_ok = digits.starts_with('0');
+    for r in policy.c.regions.iter().filter(|_| !tiny_groups).filter(|r| {
+        use phonenumber::country::Id;
+        // National format: NANP numbers never start with 0; GB/IE/AU/NZ… start with
+        // the trunk prefix 0.
+        if matches!(r, Id::US | Id::CA) {
+            nanp_ok
+        } else {
+            trunk_ok
+        }
+    }) {
         if let Ok(p) = phonenumber::parse(Some(*r), &digits) {
             if phonenumber::is_valid(&p) {
                 return true;
@@ -1072,7 +1383,7 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     }
     // Formatting heuristics for numbers of regions not in the policy list.
     if groups.len() == 1 {
-        return matches!(digits.len(), 10 | 11) || (cue && digits.len() >= 7);
+        return cue && digits.len() >= 7;
     }
     if !sep_set(&[' ', '-', '.', '(', ')', '/']) {
         return cue;
@@ -1088,14 +1399,22 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
         return false;
     }
     let leading_zero = digits.starts_with('0');
-    let paren = seps.contains(')')
-        || t[..first.be].ends_with(|c| c == '(')
-        || (first.bs > 0 && t.as_bytes()[first.bs - 1] == b'(');
+    let paren =
+        seps.contains(')') || t[..first.be].ends_with('(') || (first.bs > 0 && t.as_bytes()[first.bs - 1] == b'(');
     if groups.iter().all(|&g| g <= 2) && !seps.contains(['-', '.']) {
         return leading_zero || cue;
     }
     if groups.len() == 2 {
-        return groups == [3, 4] || leading_zero || paren || cue;
+        if seps.contains('.') {
+            return cue;
+        }
+        // "555-0199" (a local number) but not ranges like "150-2000" or "300 1200".
+        let local = groups == [3, 4]
+            && (seps == "-" || seps == ".")
+            && toks[0].digits.as_bytes()[0] >= b'2'
+            && !(toks[0].digits.ends_with('0') && toks[1].digits.ends_with('0'))
+            && !followed_by_unit(&ctx_after);
+        return local || leading_zero || paren || cue;
     }
     true
 }
@@ -1142,10 +1461,28 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
     let w = |k: usize| &t[words[k].0..words[k].1];
     const CONNECT: &[&str] = &[
         "is", "its", "it's", "name", "username", "user", "handle", "id", "tag", "at", "me", "add", "on", "as", "under",
-        "called", "s",
+        "called", "s", "im", "i'm", "am", "i", "its", "it", "my", "username", "gamertag", "tag", "acc", "account", "@",
     ];
     const CUE_BEFORE: &[&str] =
         &["my", "on", "add", "follow", "via", "through", "ur", "your", "u", "dm", "message", "hmu", "snap", "the"];
+    // "add me: jo.smith22", "follow me jo_smith": a marked handle right after.
+    for k in 0..words.len().saturating_sub(2) {
+        if matches!(w(k), "add" | "follow" | "find" | "search" | "hmu" | "dm") && w(k + 1) == "me" {
+            let hw = w(k + 2);
+            let gap = &t[words[k + 1].1..words[k + 2].0];
+            if gap.chars().all(|c| c.is_whitespace() || matches!(c, ':' | '-' | '=' | '@'))
+                && hw.len() >= 4
+                && !HANDLE_STOP.contains(&hw)
+                && hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+                && hw.chars().any(|c| c.is_ascii_alphabetic())
+            {
+                let (s, e) = f.orig_span(words[k + 2].0, words[k + 2].1);
+                if !overlaps_any(out, s, e) {
+                    out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+                }
+            }
+        }
+    }
     let mut k = 0;
     while k < words.len() {
         let word = w(k);
@@ -1161,9 +1498,44 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         if *amb {
             let before_cue = (1..=2).any(|d| k >= d && CUE_BEFORE.contains(&w(k - d)));
             let colon_after = t[words[k].1..].trim_start().starts_with(':');
-            if !(before_cue || colon_after) {
+            let next_marked = (k + 1..(k + 4).min(words.len())).any(|q| {
+                w(q).len() >= 3
+                    && w(q).chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+                    && w(q).chars().any(|c| c.is_ascii_alphabetic())
+            });
+            let first_word = k == 0;
+            let next_me = k + 1 < words.len()
+                && matches!(w(k + 1), "me" | "username" | "handle" | "id" | "tag" | "name" | "user" | "acc");
+            if !(before_cue || colon_after || next_marked || next_me || first_word) {
                 k += 1;
                 continue;
+            }
+        }
+        // "<handle> on <platform>" (marked handle only)
+        if k >= 2 && matches!(w(k - 1), "on" | "in" | "at") {
+            let hw = w(k - 2);
+            if hw.len() >= 4
+                && !HANDLE_STOP.contains(&hw)
+                && hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+                && hw.chars().any(|c| c.is_ascii_alphabetic())
+            {
+                let (s, e) = f.orig_span(words[k - 2].0, words[k - 2].1);
+                if !overlaps_any(out, s, e) {
+                    out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+                }
+            }
+        }
+        // "<handle> is my <platform>"
+        if k >= 3 && w(k - 1) == "my" && w(k - 2) == "is" {
+            let hw = w(k - 3);
+            if hw.len() >= 3
+                && !HANDLE_STOP.contains(&hw)
+                && hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+            {
+                let (s, e) = f.orig_span(words[k - 3].0, words[k - 3].1);
+                if !overlaps_any(out, s, e) {
+                    out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+                }
             }
         }
         // Look for the handle after connectors.
@@ -1197,8 +1569,37 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let last = j + 1 == words.len();
             let colon_after = t[words[k].1..].trim_start().starts_with(':');
             let my_before = k >= 1 && matches!(w(k - 1), "my" | "ur" | "your");
+            let before_cue = (1..=2).any(|d| k >= d && CUE_BEFORE.contains(&w(k - d)));
+            let rest_filler = words[j + 1..].iter().all(|&(a, b)| {
+                let x = &t[a..b];
+                HANDLE_STOP.contains(&x)
+                    || matches!(
+                        x,
+                        "lol"
+                            | "haha"
+                            | "thx"
+                            | "ty"
+                            | "fr"
+                            | "btw"
+                            | "ok"
+                            | "pls"
+                            | "plz"
+                            | "add"
+                            | "me"
+                            | "follow"
+                            | "dm"
+                    )
+            });
+            let strong_connector =
+                (k + 1..j).any(|q| matches!(w(q), "username" | "handle" | "user" | "id" | "tag" | "gamertag" | "me"));
+            let explicit = explicit && (marked || rest_filler || strong_connector);
             let accept = if *amb {
-                marked || at_prefixed || colon_after || (explicit && my_before)
+                marked
+                    || at_prefixed
+                    || colon_after
+                    || strong_connector
+                    || (explicit && my_before)
+                    || ((before_cue || k == 0) && (last || rest_filler))
             } else {
                 marked || explicit || at_prefixed || last
             };
@@ -1222,9 +1623,16 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let gap_start = f.map.iter().position(|&m| m as usize > ci).unwrap_or(s0);
             let gap = &t[gap_start.min(s0)..s0];
             let hw = &t[s0..e0];
+            let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.');
+            let rest_stop = words[wk + 1..].iter().all(|&(a, b)| {
+                HANDLE_STOP.contains(&&t[a..b])
+                    || matches!(&t[a..b], "lol" | "haha" | "thx" | "ty" | "fr" | "btw" | "ok")
+            });
             if gap.chars().all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '@'))
                 && hw.len() >= 3
                 && !HANDLE_STOP.contains(&hw)
+                && hw.chars().any(|c| c.is_ascii_alphabetic())
+                && (marked || rest_stop)
             {
                 let bs = if gap.ends_with('@') { s0 - 1 } else { s0 };
                 let (s, e) = f.orig_span(bs, e0);

@@ -205,7 +205,10 @@ fn eval_corpus(pipeline: &Pipeline, name: &str, text: &str, notes: &mut Vec<Stri
         r.messages += 1;
         let intervened = v.action != Action::Deliver;
         let benign = case.labels.is_empty();
-        let mut correct = if benign { !intervened } else { intervened };
+        // A positive is handled when the message is intervened on, or when it is delivered
+        // but flagged in a labelled category and escalated (a student's disclosure).
+        let escalated_flag = v.escalate && case.labels.iter().any(|c| v.flags.contains(c));
+        let mut correct = if benign { !intervened } else { intervened || escalated_flag };
         if benign {
             r.benign += 1;
             if intervened {

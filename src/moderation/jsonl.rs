@@ -95,7 +95,11 @@ fn process_line(
             "action": v.action,
             "escalate": v.escalate,
             "flags": v.flags,
-            "scores": v.scores,
+            "scores": v
+                .scores
+                .iter()
+                .map(|(c, x)| (c.as_str().to_string(), json!(((*x as f64) * 1000.0).round() / 1000.0)))
+                .collect::<serde_json::Map<String, Value>>(),
             "findings": v.findings,
             "delivered_text": v.delivered_text,
             "reasons": v.reasons,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use eval::{evaluate, EvalReport};
+pub use eval::{evaluate, EvalReport, SpanCounts, SplitReport};
 pub use html::SafeHtml;
 pub use jsonl::run_jsonl;
 pub use pipeline::Pipeline;

@@ -68,6 +68,18 @@ pub(crate) fn fold_char(c: char, mut out: impl FnMut(char)) {
     if is_ignorable(c) || c.is_control() {
         return;
     }
+    // Enclosed and dingbat digits (③, ⓪, ❺, ⓿) that NFKC leaves alone.
+    if let Some(d) = enclosed_digit(c) {
+        for x in d.chars() {
+            out(x);
+        }
+        return;
+    }
+    // Emoji and pictographs: a word break, never letters.
+    if matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF) {
+        out(' ');
+        return;
+    }
     for r in std::iter::once(c).nfkc() {
         if r.is_ascii() {
             if !r.is_ascii_control() {
@@ -102,6 +114,26 @@ pub(crate) fn fold_char(c: char, mut out: impl FnMut(char)) {
     }
 }
 
+fn enclosed_digit(c: char) -> Option<String> {
+    let u = c as u32;
+    let v = match u {
+        0x2460..=0x2473 => u - 0x2460 + 1,
+        0x2474..=0x2487 => u - 0x2474 + 1,
+        0x2488..=0x249B => u - 0x2488 + 1,
+        0x24EA | 0x24FF | 0x1F10B | 0x1F10C => 0,
+        0x24EB..=0x24F4 => u - 0x24EB + 11,
+        0x24F5..=0x24FE => u - 0x24F5 + 1,
+        0x2776..=0x277F => u - 0x2776 + 1,
+        0x2780..=0x2789 => u - 0x2780 + 1,
+        0x278A..=0x2793 => u - 0x278A + 1,
+        0x3251..=0x325F => u - 0x3251 + 21,
+        0x1F100 => 0,
+        0x1F101..=0x1F10A => u - 0x1F101,
+        _ => return None,
+    };
+    Some(v.to_string())
+}
+
 /// Decimal digits of other scripts (Arabic-Indic, Devanagari, …) to ASCII.
 fn unicode_digit(c: char) -> Option<char> {
     const ZEROS: &[u32] = &[
@@ -132,6 +164,7 @@ pub(crate) fn folded_view(text: &str) -> View {
 /// `obfuscated` tells whether any such rewrite happened.
 pub(crate) struct ContactView {
     pub view: View,
+    #[allow(dead_code)]
     pub obfuscated: bool,
 }
 
@@ -193,8 +226,8 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
         if kind == TokKind::Punct && is_open(k) && k + 2 < n && is_close(k + 2) {
             let w = word(k + 1);
             let rep = match w {
-                "at" => Some('@'),
-                "dot" | "d0t" | "period" => Some('.'),
+                "at" | "4t" | "@" => Some('@'),
+                "dot" | "d0t" | "d07" | "period" | "." => Some('.'),
                 _ => None,
             };
             if let Some(r) = rep {
@@ -215,8 +248,8 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
         if kind == TokKind::Word {
             let w = word(k);
             let rep = match w {
-                "at" => Some('@'),
-                "dot" | "d0t" => Some('.'),
+                "at" | "4t" => Some('@'),
+                "dot" | "d0t" | "d07" => Some('.'),
                 _ => None,
             };
             let prev_word = k >= 2 && toks[k - 1].0 == TokKind::Space && toks[k - 2].0 == TokKind::Word;
@@ -288,9 +321,7 @@ pub(crate) fn norm_word(w: &str) -> String {
     let mut folded = String::with_capacity(w.len());
     for c in w.chars() {
         fold_char(c, |x| {
-            if x.is_alphanumeric() {
-                folded.push(x)
-            } else if x == '@' || x == '$' {
+            if x.is_alphanumeric() || x == '@' || x == '$' {
                 folded.push(x)
             }
         });
@@ -377,6 +408,9 @@ pub(crate) fn word_view(text: &str, emoji: &HashMap<char, String>) -> String {
                 }
             } else if x == '$' && cur.is_empty() && i + 1 < n && chars[i + 1].is_alphabetic() {
                 cur.push(x);
+            } else if (x == '#' || x == '@') && cur.is_empty() && (i + 1 >= n || !chars[i + 1].is_alphanumeric()) {
+                // A lone "#" is "number", a lone "@" is "at" ("wats ur #", "ur @ on …").
+                words.push(if x == '#' { "number".into() } else { "at".into() });
             } else {
                 flush(&mut cur, &mut words);
             }

@@ -156,7 +156,26 @@ impl Pipeline {
         }
 
         // Phrase rules.
-        let hits = self.phrase_hits(text);
+        let mut hits = self.phrase_hits(text);
+        // "my number 825": a mild contact phrase together with digits is a contact detail
+        // being shared (often the first part of a split number).
+        if let Some(h) = hits.hits.get_mut(&Category::ContactInfo) {
+            let no_phone = !raw.iter().any(|r| r.kind == Kind::Phone);
+            if h.0 + h.1 > 0 && no_phone && has_digit_group(text, 3) {
+                h.0 = h.0.max(1);
+                for (fs, fe) in digit_groups(text, 3) {
+                    if !raw.iter().any(|r| r.start < fe && fs < r.end) {
+                        raw.push(RawFinding {
+                            kind: Kind::Phone,
+                            start: fs,
+                            end: fe,
+                            note: Some("digits shared after a contact phrase"),
+                        });
+                    }
+                }
+                raw.sort_by_key(|f| (f.start, f.end));
+            }
+        }
         let mut prior_mild: BTreeMap<Category, usize> = BTreeMap::new();
         let mut prior_mild_total = 0;
         if !window.is_empty() && !hits.hits.is_empty() {
@@ -173,12 +192,47 @@ impl Pipeline {
             }
         }
 
+        // Fragments of a contact detail sent piece by piece ("555", "at yahoo", "dot com").
+        let frag = fragment_kind(text, &p.c.mail_providers);
+        if let Some(fk) = frag {
+            let standalone =
+                matches!(fk, Fragment::Spelled | Fragment::EmailPiece | Fragment::PhonePrefix | Fragment::Handle);
+            let continues = window.iter().rev().take(3).any(|m| {
+                fragment_kind(&m.text, &p.c.mail_providers).is_some()
+                    || !detect::detect(&m.text, p).is_empty()
+                    || self.phrase_hits(&m.text).hits.get(&Category::ContactInfo).is_some_and(|h| h.0 + h.1 > 0)
+            });
+            if standalone || continues {
+                if let Some((fs, fe)) = fragment_span(text) {
+                    if !raw.iter().any(|r| r.start < fe && fs < r.end) {
+                        raw.push(RawFinding {
+                            kind: match fk {
+                                Fragment::Digits | Fragment::Spelled | Fragment::PhonePrefix => Kind::Phone,
+                                Fragment::EmailPiece | Fragment::Handle => Kind::Email,
+                            },
+                            start: fs,
+                            end: fe,
+                            note: Some("part of a contact detail sent in pieces"),
+                        });
+                        raw.sort_by_key(|f| (f.start, f.end));
+                    }
+                }
+                let e = hits.hits.entry(Category::ContactInfo).or_insert((0, 0, String::new()));
+                e.0 += 1;
+                notes.push(if continues {
+                    "contact_info: this message looks like the next part of a contact detail sent over several messages; the earlier parts are involved too.".to_string()
+                } else {
+                    "contact_info: this message looks like part of a contact detail (digits or address pieces sent on their own).".to_string()
+                });
+            }
+        }
+
         // Scores from rules.
         let sc = &cfg.scores;
         let mut scores: BTreeMap<Category, f32> = Category::ALL.iter().map(|c| (*c, 0.0)).collect();
         let mut finding_cats: BTreeMap<Category, usize> = BTreeMap::new();
         for f in &raw {
-            if let Some(c) = p.c.finding_category.get(f.kind.as_str()) {
+            for c in p.c.finding_category.get(f.kind.as_str()).into_iter().flatten() {
                 *finding_cats.entry(*c).or_default() += 1;
                 scores.insert(*c, 1.0);
             }
@@ -346,6 +400,267 @@ impl Pipeline {
         }
         out
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fragment {
+    /// digits only (e.g. "555")
+    Digits,
+    /// number words only ("four one five")
+    Spelled,
+    /// "587-555": the first groups of a phone number
+    PhonePrefix,
+    /// "at yahoo", "dot com", "@gmail.com"
+    EmailPiece,
+    /// a lone handle-like token ("ethan.builds")
+    Handle,
+}
+
+const FILLER: &[&str] = &[
+    "ok",
+    "okay",
+    "k",
+    "so",
+    "then",
+    "done",
+    "thats",
+    "that's",
+    "it",
+    "its",
+    "it's",
+    "got",
+    "and",
+    "the",
+    "rest",
+    "is",
+    "next",
+    "part",
+    "lol",
+    "haha",
+    "pls",
+    "here",
+    "thx",
+    "ty",
+    "last",
+    "end",
+    "first",
+    "now",
+    "bit",
+    "more",
+    "cont",
+    "continued",
+    "again",
+    "yes",
+    "yeah",
+    "...",
+    "…",
+    "-",
+    "+",
+    "mine",
+    "my",
+    "then",
+    "also",
+];
+const TLD_WORDS: &[&str] = &["com", "ca", "net", "org", "co", "uk", "edu", "io", "us", "me", "gov"];
+const NUMBER_WORDS: &[&str] = &[
+    "zero", "oh", "o", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "niner", "double",
+    "triple", "won", "to", "too", "for", "fore", "ate",
+];
+
+/// Whether `text` is only a piece of a contact detail (plus filler words).
+fn fragment_kind(text: &str, providers: &[String]) -> Option<Fragment> {
+    let lower = text.to_lowercase();
+    let mut toks: Vec<&str> = Vec::new();
+    for raw in lower.split_whitespace() {
+        let t =
+            raw.trim_matches(|c: char| matches!(c, ':' | ',' | '!' | '?' | '…' | '(' | ')' | '"' | '\'') || (c == '.'));
+        if t.is_empty() || FILLER.contains(&t) {
+            continue;
+        }
+        if !t.chars().any(|c| c.is_alphanumeric()) {
+            continue;
+        }
+        toks.push(t);
+        if toks.len() > 6 {
+            return None;
+        }
+    }
+    if toks.is_empty() {
+        return None;
+    }
+    let is_digits = |t: &str| {
+        t.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.') && t.chars().any(|c| c.is_ascii_digit())
+    };
+    let provider = |t: &str| providers.iter().any(|p| p.split('.').next() == Some(t));
+    if toks.iter().all(|t| is_digits(t)) {
+        let digits: usize = toks.iter().map(|t| t.chars().filter(|c| c.is_ascii_digit()).count()).sum();
+        if !(2..=8).contains(&digits) {
+            return None;
+        }
+        // "587-555": area code and exchange.
+        let joined = toks.join(" ");
+        let groups: Vec<usize> =
+            joined.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).map(|g| g.len()).collect();
+        if groups == [3, 3] && joined.contains('-') {
+            return Some(Fragment::PhonePrefix);
+        }
+        return Some(Fragment::Digits);
+    }
+    let spelled = toks.iter().filter(|t| NUMBER_WORDS.contains(t)).count();
+    if toks.iter().all(|t| NUMBER_WORDS.contains(t) || is_digits(t)) {
+        let strong = toks.iter().filter(|t| !matches!(**t, "to" | "too" | "for" | "won" | "ate" | "o" | "oh")).count();
+        if spelled >= 2 && strong >= 2 {
+            return Some(Fragment::Spelled);
+        }
+        if strong >= 1 && toks.len() >= 2 {
+            return Some(Fragment::Digits);
+        }
+        return None;
+    }
+    // ".com" / ".kowalski": a piece that starts with a dot.
+    if toks.len() <= 2 {
+        if let Some(first) = lower.split_whitespace().next() {
+            let body = first.trim_start_matches('.');
+            if first.starts_with('.')
+                && body.len() >= 2
+                && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            {
+                return Some(Fragment::EmailPiece);
+            }
+        }
+    }
+    let email_piece = |t: &str| {
+        t == "at"
+            || t == "dot"
+            || t == "@"
+            || provider(t)
+            || TLD_WORDS.contains(&t)
+            || t.starts_with('@')
+            || t.ends_with('@')
+    };
+    if toks.iter().all(|t| email_piece(t) || t.contains('@'))
+        && toks.iter().any(|t| *t != "at")
+        && (toks.len() >= 2 || toks[0].starts_with('@'))
+    {
+        return Some(Fragment::EmailPiece);
+    }
+    if toks.len() <= 2 {
+        let handleish = |t: &str| {
+            let inner_sep = t.char_indices().any(|(i, c)| {
+                (c == '.' || c == '_')
+                    && i > 0
+                    && t[..i].chars().last().is_some_and(|x| x.is_ascii_alphabetic())
+                    && t[i + 1..].chars().next().is_some_and(|x| x.is_ascii_alphanumeric())
+            });
+            let code =
+                ["self.", "np.", "os.", "sys.", "math.", "plt.", "pd.", "df.", "tf.", "torch.", "std::", "this."]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+                    || [
+                        ".py", ".js", ".rs", ".md", ".txt", ".csv", ".java", ".c", ".h", ".cpp", ".html", ".css",
+                        ".pdf", ".png", ".jpg",
+                    ]
+                    .iter()
+                    .any(|x| t.ends_with(x));
+            let domain_like = t.contains(['/', ':'])
+                || TLD_WORDS.iter().any(|d| t.ends_with(&format!(".{d}")))
+                || [".gov", ".edu", ".int", ".info", ".app", ".dev"].iter().any(|d| t.ends_with(d));
+            inner_sep && !code && !domain_like && t.len() >= 5
+        };
+        let rest_pieces = toks.iter().all(|t| handleish(t) || email_piece(t));
+        if rest_pieces && toks.iter().any(|t| handleish(t)) {
+            return Some(if toks.iter().any(|t| email_piece(t)) { Fragment::EmailPiece } else { Fragment::Handle });
+        }
+    }
+    None
+}
+
+/// Code-point spans of runs of at least `n` ASCII digits (with `-`/`.` inside).
+fn digit_groups(text: &str, n: usize) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let st = i;
+            let mut nd = 0;
+            while i < chars.len()
+                && (chars[i].is_ascii_digit()
+                    || ((chars[i] == '-' || chars[i] == '.') && i + 1 < chars.len() && chars[i + 1].is_ascii_digit()))
+            {
+                if chars[i].is_ascii_digit() {
+                    nd += 1;
+                }
+                i += 1;
+            }
+            if nd >= n {
+                out.push((st, i));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Span (code points) of the non-filler part of a fragment message.
+fn fragment_span(text: &str) -> Option<(usize, usize)> {
+    let mut first: Option<usize> = None;
+    let mut last = 0;
+    let mut cp = 0;
+    let mut tok_start: Option<usize> = None;
+    let mut tok = String::new();
+    let consider = |ts: usize, te: usize, tok: &str, first: &mut Option<usize>, last: &mut usize| {
+        let lower = tok.to_lowercase();
+        let trimmed = lower
+            .trim_matches(|c: char| matches!(c, ':' | ',' | '!' | '?' | '…' | '(' | ')' | '"' | '\'') || (c == '.'));
+        if trimmed.is_empty() || FILLER.contains(&trimmed) || !trimmed.chars().any(|c| c.is_alphanumeric()) {
+            return;
+        }
+        // Shrink to the alphanumeric core (keep a leading '.' or '@').
+        let chars: Vec<char> = tok.chars().collect();
+        let lead = chars.iter().take_while(|c| !(c.is_alphanumeric() || **c == '@' || **c == '.')).count();
+        let trail = chars.iter().rev().take_while(|c| !c.is_alphanumeric()).count();
+        let s = ts + lead;
+        let e = te.saturating_sub(trail).max(s + 1);
+        if first.is_none() {
+            *first = Some(s);
+        }
+        *last = e;
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if let Some(ts) = tok_start.take() {
+                consider(ts, cp, &tok, &mut first, &mut last);
+                tok.clear();
+            }
+        } else {
+            if tok_start.is_none() {
+                tok_start = Some(cp);
+            }
+            tok.push(c);
+        }
+        cp += 1;
+    }
+    if let Some(ts) = tok_start {
+        consider(ts, cp, &tok, &mut first, &mut last);
+    }
+    first.map(|f| (f, last.max(f + 1)))
+}
+
+fn has_digit_group(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 fn to_finding(f: RawFinding) -> Finding {

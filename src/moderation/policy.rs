@@ -44,9 +44,26 @@ pub(crate) struct PolicyFile {
     pub context: ContextCfg,
     pub phone: PhoneCfg,
     pub scores: ScoresCfg,
-    pub findings: BTreeMap<String, String>,
+    pub findings: BTreeMap<String, OneOrMany>,
     pub actions: ActionsCfg,
     pub escalate: EscalateCfg,
+}
+
+/// A category name or a list of them.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn items(&self) -> Vec<&String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v.iter().collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -118,7 +135,7 @@ pub(crate) struct Compiled {
     pub actions_mentor: BTreeMap<Category, Action>,
     pub escalate_student: Vec<Category>,
     pub escalate_mentor: Vec<Category>,
-    pub finding_category: BTreeMap<String, Category>,
+    pub finding_category: BTreeMap<String, Vec<Category>>,
 }
 
 /// A loaded, validated and compiled moderation policy. Cheap to clone.
@@ -275,12 +292,16 @@ impl Policy {
             if !["phone", "email", "url", "handle", "address"].contains(&k.as_str()) {
                 return Err(inv(k, format!("findings: unknown finding kind {k:?}")));
             }
-            let c = Category::parse(v).ok_or_else(|| inv(k, format!("findings.{k}: unknown category {v:?}")))?;
-            finding_category.insert(k.clone(), c);
+            let mut cats = Vec::new();
+            for v in v.items() {
+                cats.push(Category::parse(v).ok_or_else(|| inv(k, format!("findings.{k}: unknown category {v:?}")))?);
+            }
+            finding_category.insert(k.clone(), cats);
         }
 
         // Lexicons.
         let mut platform_aliases = HashMap::new();
+        let mut phrase_aliases: Vec<String> = Vec::new();
         let mut platform_emoji = HashMap::new();
         let mut allowed_domains = Vec::new();
         let mut mail_providers = Vec::new();
@@ -314,7 +335,7 @@ impl Policy {
                                 }
                             }
                             let w: Vec<String> = a.split_whitespace().map(norm_word).collect();
-                            platform_aliases.insert(w.join(" "), (canon.clone(), amb));
+                            phrase_aliases.push(w.join(" "));
                             platform_aliases.insert(a.to_lowercase(), (canon.clone(), amb));
                         }
                     }
@@ -358,7 +379,8 @@ impl Policy {
         }
         // Platform alternation for `{platform}` placeholders (strong aliases + ambiguous ones:
         // in a phrase, context disambiguates).
-        let mut plat_alts: Vec<String> = platform_aliases.keys().map(|a| regex::escape(a)).collect();
+        let mut plat_alts: Vec<String> = phrase_aliases.iter().map(|a| regex::escape(a)).collect();
+        plat_alts.dedup();
         plat_alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
         let plat_re = format!("(?:{})", plat_alts.join("|"));
 

@@ -195,11 +195,11 @@ pub fn update(
 }
 
 /// The framework stage for a mentorship that started at `started` (week 1 = first week).
-pub fn current_stage<'p>(
-    policy: &'p ProgrammePolicy,
+pub fn current_stage(
+    policy: &ProgrammePolicy,
     started: Option<NaiveDateTime>,
     at: NaiveDateTime,
-) -> Option<&'p FrameworkStage> {
+) -> Option<&FrameworkStage> {
     let week = (at - started?).num_days() / 7 + 1;
     policy.framework.iter().find(|s| week >= s.weeks[0] && week <= s.weeks[1])
 }

@@ -11,12 +11,11 @@ use serde::Serialize;
 use crate::access::Actor;
 use crate::audit::{self, AuditEntry};
 use crate::db::enums::Role;
-use crate::db::models::{MentorProfile, QuestionnaireAnswer};
+use crate::db::models::QuestionnaireAnswer;
 use crate::db::schema::{matches, mentor_profiles, mentorship_requests, questionnaire_answers, users};
 use crate::db::{new_id, now, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::programme_policy::{MatchRule, ProgrammePolicy, QuestionKind};
-use crate::services::dashboard::vetting_gaps;
 
 pub type Answers = BTreeMap<String, Vec<String>>;
 
@@ -196,16 +195,18 @@ pub const LIVE_MATCH: [&str; 4] = ["awaiting_agreement", "awaiting_consent", "ac
 
 /// Fully vetted, active mentors with room, with their answers.
 pub fn eligible_mentors(conn: &mut DbConnection, at: NaiveDateTime) -> AppResult<Vec<Candidate>> {
-    let profiles: Vec<(MentorProfile, String)> = mentor_profiles::table
+    // Every vetting condition of `dashboard::vetting_gaps`, in SQL, selecting only what
+    // ranking needs (parsing fewer timestamps matters with thousands of mentors).
+    let profiles: Vec<(String, String, i32, String)> = mentor_profiles::table
         .inner_join(users::table.on(users::id.eq(mentor_profiles::user_id)))
         .filter(users::status.eq("active"))
         .filter(mentor_profiles::background_check_status.eq("passed"))
         .filter(mentor_profiles::background_check_expires_at.gt(at))
+        .filter(mentor_profiles::safeguarding_training_at.is_not_null())
+        .filter(mentor_profiles::code_of_conduct_signed_at.is_not_null())
         .filter(mentor_profiles::approved_at.is_not_null())
-        .select((MentorProfile::as_select(), users::display_name))
+        .select((mentor_profiles::user_id, users::display_name, mentor_profiles::capacity, mentor_profiles::field))
         .load(conn)?;
-    let profiles: Vec<(MentorProfile, String)> =
-        profiles.into_iter().filter(|(p, _)| vetting_gaps(p, at).is_empty()).collect();
     let mut used: HashMap<String, i64> = HashMap::new();
     for mentor in
         matches::table.filter(matches::status.eq_any(LIVE_MATCH)).select(matches::mentor_id).load::<String>(conn)?
@@ -219,16 +220,26 @@ pub fn eligible_mentors(conn: &mut DbConnection, at: NaiveDateTime) -> AppResult
     {
         *used.entry(mentor).or_default() += 1;
     }
-    let ids: Vec<String> = profiles.iter().map(|(p, _)| p.user_id.clone()).collect();
-    let mut answers = load_answers(conn, &ids)?;
+    // One query for every vetted mentor's answers (rather than thousands of ids in IN lists).
+    let rows: Vec<(String, String, String)> = questionnaire_answers::table
+        .inner_join(mentor_profiles::table.on(mentor_profiles::user_id.eq(questionnaire_answers::user_id)))
+        .filter(mentor_profiles::background_check_status.eq("passed"))
+        .filter(mentor_profiles::approved_at.is_not_null())
+        .select((questionnaire_answers::user_id, questionnaire_answers::question_key, questionnaire_answers::answer))
+        .load(conn)?;
+    let mut answers: HashMap<String, Answers> = HashMap::with_capacity(profiles.len());
+    for (user, key, answer) in rows {
+        let values: Vec<String> = serde_json::from_str(&answer).unwrap_or_default();
+        answers.entry(user).or_default().insert(key, values);
+    }
     Ok(profiles
         .into_iter()
-        .map(|(p, name)| Candidate {
-            remaining_capacity: p.capacity as i64 - used.get(&p.user_id).copied().unwrap_or(0),
-            answers: answers.remove(&p.user_id).unwrap_or_default(),
-            mentor_id: p.user_id,
+        .map(|(id, name, capacity, field)| Candidate {
+            remaining_capacity: capacity as i64 - used.get(&id).copied().unwrap_or(0),
+            answers: answers.remove(&id).unwrap_or_default(),
+            mentor_id: id,
             name,
-            field: p.field,
+            field,
         })
         .collect())
 }

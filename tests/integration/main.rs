@@ -12,4 +12,5 @@ mod messaging;
 mod migrations;
 mod pages;
 mod plumbing;
+mod smtp;
 mod tokens;

@@ -1,0 +1,6 @@
+//! The moderation pipeline as a pure library: the `trellis moderate` contract, robustness on
+//! hostile input, and the labelled corpus.
+
+mod contract;
+mod corpus;
+mod robustness;
