@@ -254,3 +254,32 @@ pub async fn update_goal(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize)]
+pub struct RequestReview {
+    decision: crate::services::review::Decision,
+    #[serde(default)]
+    note: String,
+}
+
+#[post("/requests/{id}/review")]
+pub async fn review_request(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RequestReview>,
+) -> AppResult<HttpResponse> {
+    use crate::services::review::Decision;
+    let st = state.clone();
+    let id = path.into_inner();
+    let approve = match body.decision {
+        Decision::Approve => true,
+        Decision::Reject => false,
+        Decision::Escalate => return Err(crate::error::AppError::bad_request("Requests can be approved or rejected.")),
+    };
+    crate::db::run(&state.pool, move |conn| {
+        lifecycle::review_request(conn, &ctx(&st), &caller.actor, &id, approve, &body.note)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": if approve { "open" } else { "cancelled" } })))
+}

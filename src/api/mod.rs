@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(lifecycle::accept)
             .service(lifecycle::decline)
             .service(lifecycle::withdraw)
+            .service(lifecycle::review_request)
             .service(lifecycle::manual_match)
             .service(lifecycle::sign)
             .service(lifecycle::complete)

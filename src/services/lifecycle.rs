@@ -1224,3 +1224,83 @@ pub fn approve_student(
         audit_row(conn, Some(&actor.user_id), "student.approved", "user", student_id, serde_json::json!({}))
     })
 }
+
+/// Held requests waiting for review, for teachers (their students) and coordinators.
+pub fn held_requests(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<RequestView>> {
+    actor.require(Capability::ReviewHeldMessages)?;
+    let rows: Vec<MentorshipRequest> = mentorship_requests::table
+        .filter(mentorship_requests::status.eq("awaiting_review"))
+        .filter(mentorship_requests::moderation_status.eq("held"))
+        .order(mentorship_requests::created_at.asc())
+        .select(MentorshipRequest::as_select())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for r in rows {
+        if crate::access::student_relation(conn, actor, &r.student_id)?.is_some() {
+            out.push(request_view(conn, r, false)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A reviewer lets a held request through (it opens, with its deadline) or rejects it.
+pub fn review_request(
+    conn: &mut DbConnection,
+    ctx: &LifecycleContext<'_>,
+    actor: &Actor,
+    request_id: &str,
+    approve: bool,
+    note: &str,
+) -> AppResult<()> {
+    actor.require(Capability::ReviewHeldMessages)?;
+    let r = load_request(conn, request_id)?;
+    if crate::access::student_relation(conn, actor, &r.student_id)?.is_none() {
+        return Err(AppError::not_found());
+    }
+    if !approve && note.trim().is_empty() {
+        return Err(AppError::bad_request("Please add a note saying why (the student is told)."));
+    }
+    conn.transaction(|conn| {
+        let (status, moderation_status) = if approve { ("open", "delivered") } else { ("cancelled", "rejected") };
+        let deadline = approve.then(|| ctx.at + Duration::days(ctx.policy.lifecycle.request_response_days));
+        let n = diesel::update(
+            mentorship_requests::table
+                .filter(mentorship_requests::id.eq(request_id))
+                .filter(mentorship_requests::status.eq("awaiting_review")),
+        )
+        .set((
+            mentorship_requests::status.eq(status),
+            mentorship_requests::moderation_status.eq(moderation_status),
+            mentorship_requests::delivered_text.eq(approve.then(|| r.original_text.clone())),
+            mentorship_requests::deadline_at.eq(deadline),
+            mentorship_requests::updated_at.eq(ctx.at),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::conflict("This request has already been reviewed."));
+        }
+        audit_row(
+            conn,
+            Some(&actor.user_id),
+            "request.reviewed",
+            "request",
+            request_id,
+            serde_json::json!({ "approve": approve }),
+        )?;
+        if approve {
+            open_request_deadlines(conn, ctx, request_id, &r.mentor_id)
+        } else {
+            notify(
+                conn,
+                ctx,
+                &r.student_id,
+                "Your mentor request was not sent",
+                &format!(
+                    "A reviewer did not send your request: {}. You can write a new one: {}",
+                    note.trim(),
+                    ctx.link("/mentoring")
+                ),
+            )
+        }
+    })
+}

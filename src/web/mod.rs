@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(conversations::report)
         .service(conversations::pause)
         .service(oversight::queue)
+        .service(oversight::decide_request)
         .service(oversight::decide)
         .service(oversight::alerts)
         .service(oversight::acknowledge)

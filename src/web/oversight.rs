@@ -18,9 +18,13 @@ pub async fn queue(session: Session, state: web::Data<AppState>) -> AppResult<Ht
     let actor = identity::require(&session, &state).await?;
     actor.require(Capability::ReviewHeldMessages)?;
     let reader = actor.clone();
-    let items = crate::db::run(&state.pool, move |conn| review::queue(conn, &reader)).await?;
+    let (items, requests) = crate::db::run(&state.pool, move |conn| {
+        Ok((review::queue(conn, &reader)?, crate::services::lifecycle::held_requests(conn, &reader)?))
+    })
+    .await?;
     let mut context = identity::page_context(&session, Some(&actor))?;
     context.insert("items", &items);
+    context.insert("held_requests", &requests);
     templates::render("review.html", &context)
 }
 
@@ -55,6 +59,48 @@ pub async fn decide(
             Decision::Approve => "Approved: the message was delivered and the sender can see it arrived.",
             Decision::Reject => "Rejected: the message will never be delivered, and the sender was told.",
             Decision::Escalate => "Escalated: a safeguarding alert was raised for the programme lead.",
+        },
+    );
+    Ok(redirect("/review"))
+}
+
+#[derive(Deserialize)]
+pub struct RequestDecisionForm {
+    csrf_token: String,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[post("/review/requests/{id}")]
+pub async fn decide_request(
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<RequestDecisionForm>,
+) -> AppResult<HttpResponse> {
+    let actor = identity::require(&session, &state).await?;
+    csrf::verify(&session, &form.csrf_token)?;
+    let form = form.into_inner();
+    let approve = form.decision == "approve";
+    let id = path.into_inner();
+    let st = state.clone();
+    crate::db::run(&state.pool, move |conn| {
+        let ctx = crate::services::lifecycle::LifecycleContext {
+            policy: &st.programme,
+            pipeline: &st.pipeline,
+            public_url: &st.settings.public_url,
+            at: crate::db::now(),
+        };
+        crate::services::lifecycle::review_request(conn, &ctx, &actor, &id, approve, &form.note)
+    })
+    .await?;
+    identity::flash(
+        &session,
+        if approve {
+            "The request was sent to the mentor."
+        } else {
+            "The request was not sent; the student was told why."
         },
     );
     Ok(redirect("/review"))

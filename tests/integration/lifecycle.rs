@@ -480,3 +480,49 @@ async fn the_mentoring_page_walks_the_lifecycle() {
     assert_eq!(status, 200, "the guardian can read goals");
     assert_eq!(goals["goals"][0]["title"], "Identify 10 shorebirds");
 }
+
+#[tokio::test]
+async fn held_requests_wait_for_a_reviewer() {
+    let app = TestApp::with_demo().await;
+    let api = Api::new(&app);
+    let student3 = app.token("student3").await;
+    let (_, mine) = api.get(&student3, "/api/v1/requests").await;
+    let demo_request = mine["requests"][0]["id"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/requests/{demo_request}/withdraw")))
+        .bearer_auth(&student3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let mentor2 = id_of(&app, "mentor2");
+    let (status, created) = api
+        .post(&student3, "/api/v1/requests", json!({ "mentor_id": mentor2, "message": "Please be my mentor! Add me on snap: sasha.sea so we can talk more" }))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"], "awaiting_review");
+    // The mentor does not see it; the teacher's review page does.
+    let (_, theirs) = api.get(&app.token("mentor2").await, "/api/v1/requests").await;
+    assert!(theirs["requests"].as_array().unwrap().iter().all(|r| r["id"] != created["id"]));
+    let teacher = app.signed_in("teacher").await;
+    let html = teacher.get(app.url("/review")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Held mentor requests") && html.contains("Sasha Student asks Morgan Mentor"));
+    let token = extract_csrf(&html).unwrap();
+    let id = created["id"].as_str().unwrap();
+    let r = teacher
+        .post(app.url(&format!("/review/requests/{id}")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("decision", "reject"),
+            ("note", "Please leave out social media handles."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(mails_to(&app, "student3").iter().any(|(_, b)| b.contains("Please leave out social media handles.")));
+    let (status, _) = api
+        .post(&app.token("teacher").await, &format!("/api/v1/requests/{id}/review"), json!({ "decision": "approve" }))
+        .await;
+    assert_eq!(status, 409, "already reviewed");
+}
