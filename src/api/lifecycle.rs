@@ -28,6 +28,10 @@ pub async fn suggestions(caller: ApiCaller, state: web::Data<AppState>) -> AppRe
 
 #[get("/questionnaire")]
 pub async fn questionnaire(caller: ApiCaller, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    use crate::db::enums::Role;
+    if !matches!(caller.actor.role, Role::Student | Role::Mentor) {
+        return Err(crate::error::AppError::not_found());
+    }
     let role = caller.actor.role.as_str().to_owned();
     let id = caller.actor.user_id.clone();
     let answers = crate::db::run(&state.pool, move |conn| {

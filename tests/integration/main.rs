@@ -2,6 +2,7 @@
 
 mod access_rules;
 mod auth;
+mod authorization;
 mod cli;
 mod dashboards;
 mod demo_data;
