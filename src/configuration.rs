@@ -27,6 +27,7 @@ pub struct Settings {
     pub mail_from: String,
     pub smtp_host: String,
     pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<String>,
     pub public_url: String,
@@ -43,6 +44,17 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// HTTP worker threads (default: one per core, at least 2).
     pub workers: Option<usize>,
+}
+
+/// How Trellis talks to the SMTP relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection (only for a relay on the same machine or a test server).
+    None,
+    /// Upgrade with STARTTLS (usually port 587); refuses to send if the relay cannot.
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +101,7 @@ struct FileSettings {
     mail_from: Option<String>,
     smtp_host: Option<String>,
     smtp_port: Option<u16>,
+    smtp_tls: Option<String>,
     smtp_username: Option<String>,
     smtp_password: Option<String>,
     public_url: Option<String>,
@@ -123,7 +136,8 @@ impl Settings {
             data_dir,
             mail_from: "Trellis <no-reply@trellis.test>".into(),
             smtp_host: "localhost".into(),
-            smtp_port: 25,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::StartTls,
             smtp_username: None,
             smtp_password: None,
             public_url: "http://127.0.0.1:8080".into(),
@@ -206,6 +220,9 @@ impl Settings {
         if file.smtp_password.is_some() {
             self.smtp_password = file.smtp_password;
         }
+        if let Some(tls) = file.smtp_tls {
+            self.smtp_tls = parse_tls("smtp_tls", &tls)?;
+        }
         if let Some(kind) = file.mail_transport {
             self.mail_transport = parse_transport("mail_transport", &kind)?;
         }
@@ -246,6 +263,9 @@ impl Settings {
         }
         if let Some(v) = get("TRELLIS_SMTP_PORT") {
             self.smtp_port = parse_num("TRELLIS_SMTP_PORT", &v)?;
+        }
+        if let Some(v) = get("TRELLIS_SMTP_TLS") {
+            self.smtp_tls = parse_tls("TRELLIS_SMTP_TLS", &v)?;
         }
         if let Some(v) = get("TRELLIS_SMTP_USERNAME") {
             self.smtp_username = Some(v);
@@ -354,6 +374,15 @@ fn parse_transport(name: &str, value: &str) -> Result<MailTransportKind, ConfigE
         "smtp" => Ok(MailTransportKind::Smtp),
         "memory" => Ok(MailTransportKind::Memory),
         _ => Err(err(name, format!("`{value}` is not one of file, smtp, memory"))),
+    }
+}
+
+fn parse_tls(name: &str, value: &str) -> Result<SmtpTls, ConfigError> {
+    match value {
+        "none" => Ok(SmtpTls::None),
+        "starttls" => Ok(SmtpTls::StartTls),
+        "tls" => Ok(SmtpTls::Tls),
+        _ => Err(err(name, format!("`{value}` is not one of none, starttls, tls"))),
     }
 }
 

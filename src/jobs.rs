@@ -104,17 +104,10 @@ fn notify_recipient(conn: &mut DbConnection, state: &AppState, message_id: &str,
         users::table.find(recipient).select((users::email, users::role)).first(conn)?;
     let sender_name: String = users::table.find(&sender).select(users::display_name).first(conn)?;
     let not_before = if role == "student" { state.programme.quiet_hours.next_allowed(at) } else { at };
-    mail::enqueue(
-        conn,
-        &email,
-        "You have a new message on Trellis",
-        &format!(
-            "{sender_name} sent you a message on Trellis.\n\nRead it here: {}/conversations\n",
-            state.settings.public_url.trim_end_matches('/')
-        ),
-        None,
-        not_before,
-    )?;
+    let mut context = tera::Context::new();
+    context.insert("sender_name", &sender_name);
+    context.insert("link", &format!("{}/conversations", state.settings.public_url.trim_end_matches('/')));
+    mail::enqueue_template(conn, &email, "message_notification", &context, not_before)?;
     Ok(())
 }
 
@@ -124,9 +117,10 @@ fn send_digest(conn: &mut DbConnection, state: &AppState, guardian_id: &str, at:
         return Ok(());
     }
     let email: String = users::table.find(guardian_id).select(users::email).first(conn)?;
-    let mut body = crate::services::digest::as_text(&digests);
-    body.push_str(&format!("{}/dashboard\n", state.settings.public_url.trim_end_matches('/')));
-    mail::enqueue(conn, &email, "Your weekly Trellis summary", &body, None, at)?;
+    let mut context = tera::Context::new();
+    context.insert("digests", &digests);
+    context.insert("link", &format!("{}/dashboard", state.settings.public_url.trim_end_matches('/')));
+    mail::enqueue_template(conn, &email, "weekly_digest", &context, at)?;
     Ok(())
 }
 

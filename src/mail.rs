@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, Transport};
 
-use crate::configuration::{MailTransportKind, Settings};
+use crate::configuration::{MailTransportKind, Settings, SmtpTls};
 use crate::db::models::MailOutbox;
 use crate::db::schema::mail_outbox;
 use crate::db::{new_id, now, DbConnection};
@@ -42,8 +42,12 @@ impl Mailer {
             MailTransportKind::File => MailTransport::File(settings.mail_dir.clone()),
             MailTransportKind::Memory => MailTransport::Memory(Arc::default()),
             MailTransportKind::Smtp => {
-                let mut builder =
-                    lettre::SmtpTransport::builder_dangerous(&settings.smtp_host).port(settings.smtp_port);
+                let builder = match settings.smtp_tls {
+                    SmtpTls::None => lettre::SmtpTransport::builder_dangerous(&settings.smtp_host),
+                    SmtpTls::StartTls => lettre::SmtpTransport::starttls_relay(&settings.smtp_host)?,
+                    SmtpTls::Tls => lettre::SmtpTransport::relay(&settings.smtp_host)?,
+                };
+                let mut builder = builder.port(settings.smtp_port);
                 if let (Some(user), Some(password)) = (&settings.smtp_username, &settings.smtp_password) {
                     builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
                         user.clone(),
@@ -168,5 +172,85 @@ impl From<lettre::error::Error> for AppError {
     #[track_caller]
     fn from(err: lettre::error::Error) -> Self {
         AppError::internal(err)
+    }
+}
+
+/// A rendered e-mail from `templates/email/NAME.{subject.txt,txt,html}`.
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+macro_rules! email_templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!($name, ".subject.txt"), include_str!(concat!("../templates/email/", $name, ".subject.txt"))),
+            (concat!($name, ".txt"), include_str!(concat!("../templates/email/", $name, ".txt"))),
+            (concat!($name, ".html"), include_str!(concat!("../templates/email/", $name, ".html"))),
+        )*]
+    };
+}
+
+const EMAIL_TEMPLATES: &[(&str, &str)] =
+    email_templates!("consent_request", "message_notification", "weekly_digest", "alert_raised");
+
+fn email_tera() -> &'static tera::Tera {
+    static TERA: std::sync::OnceLock<tera::Tera> = std::sync::OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = tera::Tera::default();
+        tera.add_raw_templates(EMAIL_TEMPLATES.iter().copied()).expect("embedded e-mail templates parse");
+        // Only the HTML part is escaped; the text parts are plain text.
+        tera.autoescape_on(vec![".html"]);
+        tera
+    })
+}
+
+pub fn render(name: &str, context: &tera::Context) -> AppResult<RenderedMail> {
+    let tera = email_tera();
+    let part = |suffix: &str| {
+        tera.render(&format!("{name}.{suffix}"), context)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("e-mail {name}: {e:?}")))
+    };
+    Ok(RenderedMail { subject: part("subject.txt")?.trim().to_owned(), text: part("txt")?, html: part("html")? })
+}
+
+/// Renders and queues a templated mail inside the caller's transaction.
+pub fn enqueue_template(
+    conn: &mut DbConnection,
+    to: &str,
+    name: &str,
+    context: &tera::Context,
+    not_before: chrono::NaiveDateTime,
+) -> AppResult<String> {
+    let mail = render(name, context)?;
+    enqueue(conn, to, &mail.subject, &mail.text, Some(&mail.html), not_before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_and_escape_html_only() {
+        let mut context = tera::Context::new();
+        context.insert("student_name", "Sam");
+        context.insert("mentor_name", "<b>Max</b>");
+        context.insert("mentor_field", "");
+        context.insert("days", &14);
+        context.insert("link", "https://trellis.test/consent/abc");
+        let mail = render("consent_request", &context).unwrap();
+        assert_eq!(mail.subject, "Please give consent: <b>Max</b> would mentor Sam");
+        assert!(mail.text.contains("https://trellis.test/consent/abc"));
+        assert!(mail.html.contains("&lt;b&gt;Max&lt;&#x2F;b&gt;"));
+        for name in ["message_notification", "weekly_digest", "alert_raised"] {
+            let mut c = tera::Context::new();
+            c.insert("sender_name", "A");
+            c.insert("link", "l");
+            c.insert("digests", &Vec::<String>::new());
+            c.insert("severity", "urgent");
+            c.insert("due", "2026-01-01 10:00");
+            assert!(!render(name, &c).unwrap().subject.is_empty(), "{name}");
+        }
     }
 }

@@ -81,34 +81,3 @@ pub fn weekly(conn: &mut DbConnection, guardian_id: &str, week_end: NaiveDateTim
     }
     Ok(out)
 }
-
-pub fn as_text(digests: &[ChildDigest]) -> String {
-    let mut out = String::from("Here is this week's summary of your child's mentoring on Trellis.\n\n");
-    for d in digests {
-        out.push_str(&format!(
-            "{}: {} message{} exchanged with {}.",
-            d.child_name,
-            d.messages_delivered,
-            if d.messages_delivered == 1 { "" } else { "s" },
-            if d.mentor_names.is_empty() { "no mentor yet".to_owned() } else { d.mentor_names.join(", ") }
-        ));
-        if d.messages_held_or_blocked > 0 {
-            out.push_str(&format!(
-                " {} message{} held for review or not delivered ({}).",
-                d.messages_held_or_blocked,
-                if d.messages_held_or_blocked == 1 { " was" } else { "s were" },
-                if d.flagged_categories.is_empty() {
-                    "see Trellis for details".to_owned()
-                } else {
-                    d.flagged_categories.join(", ")
-                }
-            ));
-        }
-        if d.reports > 0 {
-            out.push_str(&format!(" {} report{} filed.", d.reports, if d.reports == 1 { " was" } else { "s were" }));
-        }
-        out.push('\n');
-    }
-    out.push_str("\nYou can read the conversations at any time on Trellis.\n");
-    out
-}

@@ -591,19 +591,14 @@ fn request_consent(conn: &mut DbConnection, ctx: &LifecycleContext<'_>, m: &Matc
                 created_at: ctx.at,
             })
             .execute(conn)?;
-        notify(
-            conn,
-            ctx,
-            &guardian,
-            &format!("Please give consent: {mentor_name} would mentor {student_name}"),
-            &format!(
-                "{student_name} has been matched with the mentor {mentor_name}{}.\n\nBefore they can write to each other, we need your consent. \
-                 Read the mentoring agreement and give or decline consent here (the link works once, for {} days):\n{}\n",
-                if field.is_empty() { String::new() } else { format!(" ({field})") },
-                ctx.policy.lifecycle.consent_link_days,
-                ctx.link(&format!("/consent/{token}"))
-            ),
-        )?;
+        let mut context = tera::Context::new();
+        context.insert("student_name", &student_name);
+        context.insert("mentor_name", &mentor_name);
+        context.insert("mentor_field", &field);
+        context.insert("days", &ctx.policy.lifecycle.consent_link_days);
+        context.insert("link", &ctx.link(&format!("/consent/{token}")));
+        let (email, _) = user_email_name(conn, &guardian)?;
+        mail::enqueue_template(conn, &email, "consent_request", &context, ctx.at)?;
     }
     Ok(())
 }

@@ -97,17 +97,12 @@ pub fn raise_alert(
         .filter(users::status.eq("active"))
         .select(users::email)
         .load(conn)?;
-    let subject = format!("Trellis safeguarding alert ({}): action needed", alert.severity);
-    let body = format!(
-        "A {} safeguarding alert was raised in Trellis and must be acknowledged by {} UTC.\n\n\
-         Open the alerts page to review it: {}/alerts\n\n\
-         This e-mail deliberately contains no names or message text.",
-        alert.severity,
-        alert.due_at.format("%Y-%m-%d %H:%M"),
-        public_url.trim_end_matches('/'),
-    );
+    let mut context = tera::Context::new();
+    context.insert("severity", &alert.severity);
+    context.insert("due", &alert.due_at.format("%Y-%m-%d %H:%M").to_string());
+    context.insert("link", &format!("{}/alerts", public_url.trim_end_matches('/')));
     for lead in leads {
-        mail::enqueue(conn, &lead, &subject, &body, None, at)?;
+        mail::enqueue_template(conn, &lead, "alert_raised", &context, at)?;
     }
     Ok(alert)
 }

@@ -60,6 +60,7 @@ fn smtp_settings(port: u16) -> Settings {
     s.mail_transport = MailTransportKind::Smtp;
     s.smtp_host = "127.0.0.1".into();
     s.smtp_port = port;
+    s.smtp_tls = trellis::configuration::SmtpTls::None;
     s
 }
 
