@@ -16,12 +16,13 @@ use crate::configuration::Settings;
 use crate::db::{Backend, DbPool};
 use crate::error::AppError;
 use crate::mail::Mailer;
-use crate::moderation::{Pipeline, Policy};
+use crate::moderation::{Category, Classifier, ClassifierError, Pipeline, Policy, PriorMessage};
 use crate::programme_policy::ProgrammePolicy;
 use crate::services::accounts::{PasswordPolicy, ThrottlePolicy};
 use crate::telemetry::PrivacyRootSpan;
 use crate::web::error_pages;
 use crate::web::session_store::DbSessionStore;
+use std::collections::BTreeMap;
 
 pub struct AppState {
     pub pool: DbPool,
@@ -161,19 +162,66 @@ pub fn load_or_create_session_key(path: &std::path::Path) -> anyhow::Result<Key>
     Ok(key)
 }
 
-/// Connects the database (running migrations) and assembles the shared state.
+/// Connects the database (running migrations) and assembles the shared state, loading the
+/// classifier from `settings.models_dir`.
 pub fn prepare_state(settings: Settings, mailer: Mailer) -> anyhow::Result<web::Data<AppState>> {
+    let classifier = load_classifier(&settings.models_dir, &settings.policies_dir);
+    prepare_state_with(settings, mailer, classifier)
+}
+
+/// As `prepare_state`, with an already loaded classifier (tests share one across apps).
+pub fn prepare_state_with(
+    settings: Settings,
+    mailer: Mailer,
+    classifier: Arc<dyn Classifier>,
+) -> anyhow::Result<web::Data<AppState>> {
     let (pool, backend) = crate::db::connect(&settings.database_url, settings.database_pool_size)?;
     let passwords = PasswordPolicy::new(settings.password_hashing);
-    let (pipeline, programme) = load_policies(&settings.policies_dir)?;
+    let (pipeline, programme) = load_policies(&settings.policies_dir, classifier)?;
     let (events, _) = tokio::sync::broadcast::channel(256);
     Ok(web::Data::new(AppState { pool, backend, settings, passwords, mailer, pipeline, programme, events }))
 }
 
 /// Loads the moderation and programme policies from `dir`, or the built-in copies when the
 /// folder does not exist (so the binary runs from anywhere).
-pub fn load_policies(dir: &std::path::Path) -> anyhow::Result<(Arc<Pipeline>, ProgrammePolicy)> {
+pub fn load_policies(
+    dir: &std::path::Path,
+    classifier: Arc<dyn Classifier>,
+) -> anyhow::Result<(Arc<Pipeline>, ProgrammePolicy)> {
     let policy = if dir.join("moderation.toml").exists() { Policy::load(dir)? } else { Policy::builtin() };
     let programme = ProgrammePolicy::load(dir)?;
-    Ok((Arc::new(Pipeline::new(policy)), programme))
+    Ok((Arc::new(Pipeline::new(policy).with_classifier(Box::new(SharedClassifier(classifier)))), programme))
+}
+
+/// Lets one loaded model serve several pipelines.
+pub struct SharedClassifier(pub Arc<dyn Classifier>);
+
+impl Classifier for SharedClassifier {
+    fn score(&self, text: &str, context: &[PriorMessage]) -> Result<BTreeMap<Category, f32>, ClassifierError> {
+        self.0.score(text, context)
+    }
+}
+
+/// Stands in for a model that could not be loaded: every score fails, so the pipeline holds
+/// every message for a person (fail closed) and says automatic checking is unavailable.
+pub struct UnavailableClassifier(pub String);
+
+impl Classifier for UnavailableClassifier {
+    fn score(&self, _: &str, _: &[PriorMessage]) -> Result<BTreeMap<Category, f32>, ClassifierError> {
+        Err(ClassifierError(self.0.clone()))
+    }
+}
+
+/// Loads the classifier once. A missing or corrupt model is logged loudly and replaced by
+/// `UnavailableClassifier`: the server still starts, and moderation runs rules-and-hold.
+pub fn load_classifier(models_dir: &std::path::Path, policies_dir: &std::path::Path) -> Arc<dyn Classifier> {
+    match crate::classifier::load(models_dir, policies_dir) {
+        Ok(classifier) => Arc::from(classifier),
+        Err(error) => {
+            let message = format!("the moderation model could not be loaded ({error})");
+            tracing::error!("{message}; EVERY MESSAGE WILL BE HELD FOR REVIEW (rules only, then hold)");
+            eprintln!("trellis: WARNING: {message}. Moderation runs rules-only-and-hold: every message waits for a reviewer until the model is fixed.");
+            Arc::new(UnavailableClassifier(message))
+        }
+    }
 }

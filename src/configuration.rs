@@ -35,6 +35,7 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub session_key_file: PathBuf,
     pub policies_dir: PathBuf,
+    pub models_dir: PathBuf,
     pub database_pool_size: u32,
     pub password_hashing: PasswordHashing,
     pub login_max_failures: i32,
@@ -108,6 +109,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     policies_dir: Option<PathBuf>,
+    models_dir: Option<PathBuf>,
     database_pool_size: Option<u32>,
     login_max_failures: Option<i32>,
     login_lockout_minutes: Option<i64>,
@@ -144,6 +146,7 @@ impl Settings {
             secure_cookies: false,
             session_idle_minutes: 60,
             policies_dir: PathBuf::from("policies"),
+            models_dir: PathBuf::from("models"),
             database_pool_size: 8,
             password_hashing: PasswordHashing::Strong,
             login_max_failures: 10,
@@ -194,6 +197,7 @@ impl Settings {
         }
         take!(
             bind,
+            models_dir,
             database_url,
             mail_from,
             smtp_host,
@@ -284,6 +288,9 @@ impl Settings {
         }
         if let Some(v) = get("TRELLIS_POLICIES_DIR") {
             self.policies_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TRELLIS_MODELS_DIR") {
+            self.models_dir = PathBuf::from(v);
         }
         if let Some(v) = get("TRELLIS_DATABASE_POOL_SIZE") {
             self.database_pool_size = parse_num("TRELLIS_DATABASE_POOL_SIZE", &v)?;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod classifier;
 pub mod cli;
 pub mod configuration;
 pub mod db;

@@ -15,6 +15,20 @@ use trellis::services::demo;
 
 pub const DEMO_PASSWORD: &str = demo::DEMO_PASSWORD;
 
+/// The real classifier, loaded once for the whole test binary.
+pub fn shared_classifier() -> std::sync::Arc<dyn trellis::moderation::Classifier> {
+    static CLASSIFIER: std::sync::OnceLock<std::sync::Arc<dyn trellis::moderation::Classifier>> =
+        std::sync::OnceLock::new();
+    CLASSIFIER
+        .get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            std::sync::Arc::from(
+                trellis::classifier::load(&root.join("models"), &root.join("policies")).expect("the classifier loads"),
+            )
+        })
+        .clone()
+}
+
 pub struct TestApp {
     pub address: String,
     pub state: web::Data<AppState>,
@@ -50,6 +64,9 @@ pub fn test_settings() -> Settings {
     settings.bind = "127.0.0.1:0".into();
     settings.password_hashing = PasswordHashing::TestOnlyFast;
     settings.workers = Some(1);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    settings.policies_dir = root.join("policies");
+    settings.models_dir = root.join("models");
     settings.database_pool_size = 4;
     settings
 }
@@ -61,7 +78,7 @@ impl TestApp {
 
     pub async fn spawn_with(settings: Settings) -> TestApp {
         let mailer = Mailer::memory();
-        let state = app::prepare_state(settings, mailer.clone()).expect("app state");
+        let state = app::prepare_state_with(settings, mailer.clone(), shared_classifier()).expect("app state");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().unwrap());
         let key = actix_web::cookie::Key::generate();
