@@ -92,6 +92,7 @@ fn conversation_context(
         "can_pause",
         &(matches!(conversation.relation, "guardian" | "coordinator") && conversation.closed_reason.is_none()),
     );
+    context.insert("can_end", &(conversation.relation == "coordinator" && conversation.status != "locked"));
     Ok(context)
 }
 
@@ -271,6 +272,51 @@ pub async fn pause(
     identity::flash(
         &session,
         "The mentorship is paused. The programme coordinator has been told and will be in touch.",
+    );
+    Ok(redirect(&format!("/conversations/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    csrf_token: String,
+    reason: String,
+}
+
+/// A coordinator ends a mentorship from its conversation page, with a reason.
+#[post("/conversations/{id}/end")]
+pub async fn end(
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<EndForm>,
+) -> AppResult<HttpResponse> {
+    use diesel::prelude::*;
+    let actor = identity::require(&session, &state).await?;
+    csrf::verify(&session, &form.csrf_token)?;
+    let id = path.into_inner();
+    let st = state.clone();
+    let conversation = id.clone();
+    let reason = form.into_inner().reason;
+    crate::db::run(&state.pool, move |conn| {
+        let match_id: String = crate::db::schema::conversations::table
+            .find(&conversation)
+            .select(crate::db::schema::conversations::match_id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(AppError::not_found)?;
+        let ctx = crate::services::lifecycle::LifecycleContext {
+            policy: &st.programme,
+            pipeline: &st.pipeline,
+            public_url: &st.settings.public_url,
+            at: crate::db::now(),
+        };
+        crate::services::lifecycle::end_match(conn, &ctx, &actor, &match_id, &reason)
+    })
+    .await?;
+    state.notify_conversation_change(&id);
+    identity::flash(
+        &session,
+        "The mentorship has ended. The conversation is now read-only and closure surveys were sent.",
     );
     Ok(redirect(&format!("/conversations/{id}")))
 }

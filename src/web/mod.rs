@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(conversations::send)
         .service(conversations::report)
         .service(conversations::pause)
+        .service(conversations::end)
         .service(oversight::queue)
         .service(oversight::decide_request)
         .service(oversight::decide)

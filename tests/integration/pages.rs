@@ -312,3 +312,34 @@ async fn coordinators_see_analytics_as_charts_and_csv() {
     let (status, _) = page(&app.signed_in("teacher").await, app.url("/analytics.csv")).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_coordinator_ends_a_mentorship_from_its_page() {
+    let app = TestApp::with_demo().await;
+    let conversation = conversation_of(&app, "student2");
+    let coordinator = app.signed_in("coordinator").await;
+    let (_, html) = page(&coordinator, app.url(&format!("/conversations/{conversation}"))).await;
+    assert!(html.contains("End this mentorship"));
+    let token = extract_csrf(&html).unwrap();
+    let teacher = app.signed_in("teacher").await;
+    let (_, thtml) = page(&teacher, app.url(&format!("/conversations/{conversation}"))).await;
+    assert!(!thtml.contains("End this mentorship"));
+    let ttoken = extract_csrf(&thtml).unwrap();
+    let r = teacher
+        .post(app.url(&format!("/conversations/{conversation}/end")))
+        .form(&[("csrf_token", ttoken.as_str()), ("reason", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "only coordinators end mentorships");
+    let r = coordinator
+        .post(app.url(&format!("/conversations/{conversation}/end")))
+        .form(&[("csrf_token", token.as_str()), ("reason", "The mentor left the programme.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let mentor = app.signed_in("mentor2").await;
+    let (_, html) = page(&mentor, app.url(&format!("/conversations/{conversation}"))).await;
+    assert!(html.contains("read-only"));
+}
