@@ -193,7 +193,7 @@ macro_rules! email_templates {
 }
 
 const EMAIL_TEMPLATES: &[(&str, &str)] =
-    email_templates!("consent_request", "message_notification", "weekly_digest", "alert_raised");
+    email_templates!("consent_request", "message_notification", "weekly_digest", "alert_raised", "notice");
 
 fn email_tera() -> &'static tera::Tera {
     static TERA: std::sync::OnceLock<tera::Tera> = std::sync::OnceLock::new();

@@ -59,7 +59,14 @@ fn notify(
     let (email, _) = user_email_name(conn, user_id)?;
     let role: String = users::table.find(user_id).select(users::role).first(conn)?;
     let not_before = if role == "student" { ctx.policy.quiet_hours.next_allowed(ctx.at) } else { ctx.at };
-    mail::enqueue(conn, &email, subject, body, None, not_before)?;
+    // Lifecycle notices share one layout (templates/email/notice.*); the link, if any, is the
+    // last word of the body and becomes a button in the HTML part.
+    let mut context = tera::Context::new();
+    context.insert("subject", subject);
+    context.insert("body", body);
+    let link = body.split_whitespace().last().filter(|w| w.starts_with("http")).unwrap_or("");
+    context.insert("link", link);
+    mail::enqueue_template(conn, &email, "notice", &context, not_before)?;
     Ok(())
 }
 
