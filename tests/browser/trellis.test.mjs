@@ -30,7 +30,14 @@ before(async () => {
   const bin = resolve(process.env.TRELLIS_BIN || '../../target/debug/trellis');
   server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--database', `sqlite://${dir}/t.db`], {
     cwd: dir,
-    env: { ...process.env, TRELLIS_DATA_DIR: dir, TRELLIS_LOG: 'warn' },
+    // The server runs in a temporary folder, so point it at the repository's model and policies.
+    env: {
+      ...process.env,
+      TRELLIS_DATA_DIR: dir,
+      TRELLIS_LOG: 'warn',
+      TRELLIS_MODELS_DIR: resolve('../../models'),
+      TRELLIS_POLICIES_DIR: resolve('../../policies'),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitForHealth();

@@ -77,8 +77,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: Settings) -> TestApp {
+        Self::spawn_with_classifier(settings, shared_classifier()).await
+    }
+
+    pub async fn spawn_with_classifier(
+        settings: Settings,
+        classifier: std::sync::Arc<dyn trellis::moderation::Classifier>,
+    ) -> TestApp {
         let mailer = Mailer::memory();
-        let state = app::prepare_state_with(settings, mailer.clone(), shared_classifier()).expect("app state");
+        let state = app::prepare_state_with(settings, mailer.clone(), classifier).expect("app state");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().unwrap());
         let key = actix_web::cookie::Key::generate();

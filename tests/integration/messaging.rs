@@ -329,3 +329,27 @@ async fn pending_messages_are_moderated_on_recovery() {
     assert_eq!(status, "held");
     assert_eq!(trellis::services::messaging_runtime::recover_pending(&app.state).unwrap(), 0);
 }
+
+#[tokio::test]
+async fn without_a_working_model_every_message_is_held_and_says_why() {
+    let broken = std::sync::Arc::new(trellis::app::UnavailableClassifier("model file missing".into()));
+    let app = TestApp::spawn_with_classifier(test_settings(), broken).await;
+    app.seed_demo();
+    let api = Api::new(&app);
+    let student1 = app.token("student1").await;
+    let conversation = conversation_of(&api, &student1).await;
+    let (status, sent) = api
+        .post(
+            &student1,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            json!({ "text": "see you Tuesday at 4pm in our session" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(sent["status"], "held", "fail closed: {sent}");
+    assert!(sent["reasons"].to_string().contains("unavailable"), "{sent}");
+    // And the real loader reports a missing model this way instead of failing to start.
+    let missing =
+        trellis::app::load_classifier(std::path::Path::new("/nonexistent/models"), std::path::Path::new("policies"));
+    assert!(missing.score("hello", &[]).is_err());
+}
