@@ -349,8 +349,11 @@ pub fn sender_reasons(status: MessageStatus, verdict: &Verdict, policy: &Program
     let mut reasons = verdict.reasons.clone();
     match status {
         MessageStatus::Held => reasons.push(format!("Your message is {}.", policy.messaging.held_wait_text)),
-        MessageStatus::Blocked => reasons.push("Your message was not delivered.".to_owned()),
-        MessageStatus::Redacted => reasons.push("Your message was delivered with some details removed.".to_owned()),
+        // The pipeline's own reasons already say what happened; add a line only if it gave none.
+        MessageStatus::Blocked if reasons.is_empty() => reasons.push("Your message was not delivered.".to_owned()),
+        MessageStatus::Redacted if reasons.is_empty() => {
+            reasons.push("Your message was delivered with some details removed.".to_owned())
+        }
         _ => {}
     }
     if verdict.flags.contains(&Category::SelfHarm) {
