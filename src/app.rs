@@ -42,6 +42,16 @@ impl AppState {
         let _ = self.events.send(conversation_id.to_owned());
     }
 
+    /// What lifecycle services need from the shared state, at time `at`.
+    pub fn lifecycle_context(&self, at: chrono::NaiveDateTime) -> crate::services::lifecycle::LifecycleContext<'_> {
+        crate::services::lifecycle::LifecycleContext {
+            policy: &self.programme,
+            pipeline: &self.pipeline,
+            public_url: &self.settings.public_url,
+            at,
+        }
+    }
+
     pub fn throttle(&self) -> ThrottlePolicy {
         ThrottlePolicy {
             max_failures: self.settings.login_max_failures,

@@ -71,12 +71,7 @@ fn handle(conn: &mut DbConnection, state: &AppState, job: &Job, at: NaiveDateTim
         WEEKLY_DIGEST => send_digest(conn, state, &field("guardian_id")?, at),
         "noop" => Ok(()),
         other => {
-            let ctx = crate::services::lifecycle::LifecycleContext {
-                policy: &state.programme,
-                pipeline: &state.pipeline,
-                public_url: &state.settings.public_url,
-                at,
-            };
+            let ctx = state.lifecycle_context(at);
             if crate::services::lifecycle::run_job(conn, &ctx, other, &payload)? {
                 Ok(())
             } else {

@@ -10,12 +10,7 @@ use crate::services::lifecycle::{self, LifecycleContext, VettingUpdate};
 use crate::services::matching::{self, Answers};
 
 fn ctx(state: &AppState) -> LifecycleContext<'_> {
-    LifecycleContext {
-        policy: &state.programme,
-        pipeline: &state.pipeline,
-        public_url: &state.settings.public_url,
-        at: crate::db::now(),
-    }
+    state.lifecycle_context(crate::db::now())
 }
 
 #[get("/suggestions")]

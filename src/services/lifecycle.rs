@@ -493,6 +493,25 @@ pub fn manual_match(
     })
 }
 
+/// The match, if `actor` is one of its two participants (else 404) and it is in `status`
+/// (else 409 with `wrong_status`).
+fn participant_match(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    match_id: &str,
+    status: &str,
+    wrong_status: &str,
+) -> AppResult<Match> {
+    let m = load_match(conn, match_id)?;
+    if actor.user_id != m.student_id && actor.user_id != m.mentor_id {
+        return Err(AppError::not_found());
+    }
+    if m.status != status {
+        return Err(AppError::conflict(wrong_status));
+    }
+    Ok(m)
+}
+
 fn load_match(conn: &mut DbConnection, id: &str) -> AppResult<Match> {
     matches::table.find(id).select(Match::as_select()).first(conn).optional()?.ok_or_else(AppError::not_found)
 }
@@ -504,13 +523,13 @@ pub fn sign_agreement(
     actor: &Actor,
     match_id: &str,
 ) -> AppResult<String> {
-    let m = load_match(conn, match_id)?;
-    if actor.user_id != m.student_id && actor.user_id != m.mentor_id {
-        return Err(AppError::not_found());
-    }
-    if m.status != "awaiting_agreement" {
-        return Err(AppError::conflict("The agreement for this mentorship has already been signed by both of you."));
-    }
+    let m = participant_match(
+        conn,
+        actor,
+        match_id,
+        "awaiting_agreement",
+        "The agreement for this mentorship has already been signed by both of you.",
+    )?;
     conn.transaction(|conn| {
         let already: i64 = agreements::table
             .filter(agreements::match_id.eq(match_id))
@@ -853,13 +872,7 @@ pub fn confirm_completion(
     actor: &Actor,
     match_id: &str,
 ) -> AppResult<String> {
-    let m = load_match(conn, match_id)?;
-    if actor.user_id != m.student_id && actor.user_id != m.mentor_id {
-        return Err(AppError::not_found());
-    }
-    if m.status != "active" {
-        return Err(AppError::conflict("Only an active mentorship can be completed."));
-    }
+    let m = participant_match(conn, actor, match_id, "active", "Only an active mentorship can be completed.")?;
     conn.transaction(|conn| {
         let exists: i64 = completion_confirmations::table
             .filter(completion_confirmations::match_id.eq(match_id))

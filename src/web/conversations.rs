@@ -304,12 +304,7 @@ pub async fn end(
             .first(conn)
             .optional()?
             .ok_or_else(AppError::not_found)?;
-        let ctx = crate::services::lifecycle::LifecycleContext {
-            policy: &st.programme,
-            pipeline: &st.pipeline,
-            public_url: &st.settings.public_url,
-            at: crate::db::now(),
-        };
+        let ctx = st.lifecycle_context(crate::db::now());
         crate::services::lifecycle::end_match(conn, &ctx, &actor, &match_id, &reason)
     })
     .await?;

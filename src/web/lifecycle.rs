@@ -13,12 +13,7 @@ use crate::services::lifecycle::{self, LifecycleContext};
 use crate::web::{csrf, identity, templates};
 
 fn ctx(state: &AppState) -> LifecycleContext<'_> {
-    LifecycleContext {
-        policy: &state.programme,
-        pipeline: &state.pipeline,
-        public_url: &state.settings.public_url,
-        at: crate::db::now(),
-    }
+    state.lifecycle_context(crate::db::now())
 }
 
 #[get("/consent/{token}")]

@@ -86,12 +86,7 @@ pub async fn decide_request(
     let id = path.into_inner();
     let st = state.clone();
     crate::db::run(&state.pool, move |conn| {
-        let ctx = crate::services::lifecycle::LifecycleContext {
-            policy: &st.programme,
-            pipeline: &st.pipeline,
-            public_url: &st.settings.public_url,
-            at: crate::db::now(),
-        };
+        let ctx = st.lifecycle_context(crate::db::now());
         crate::services::lifecycle::review_request(conn, &ctx, &actor, &id, approve, &form.note)
     })
     .await?;
