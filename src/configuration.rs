@@ -37,6 +37,9 @@ pub struct Settings {
     pub policies_dir: PathBuf,
     pub models_dir: PathBuf,
     pub database_pool_size: u32,
+    /// How long a claimed job or outgoing mail is protected before another worker may retry it
+    /// (a worker killed mid-task leaves its claim to expire).
+    pub job_lease_seconds: i64,
     pub password_hashing: PasswordHashing,
     pub login_max_failures: i32,
     pub login_lockout_minutes: i64,
@@ -111,6 +114,7 @@ struct FileSettings {
     policies_dir: Option<PathBuf>,
     models_dir: Option<PathBuf>,
     database_pool_size: Option<u32>,
+    job_lease_seconds: Option<i64>,
     login_max_failures: Option<i32>,
     login_lockout_minutes: Option<i64>,
     api_token_days: Option<i64>,
@@ -148,6 +152,7 @@ impl Settings {
             policies_dir: PathBuf::from("policies"),
             models_dir: PathBuf::from("models"),
             database_pool_size: 8,
+            job_lease_seconds: 300,
             password_hashing: PasswordHashing::Strong,
             login_max_failures: 10,
             login_lockout_minutes: 15,
@@ -207,6 +212,7 @@ impl Settings {
             session_idle_minutes,
             policies_dir,
             database_pool_size,
+            job_lease_seconds,
             login_max_failures,
             login_lockout_minutes,
             api_token_days,
@@ -295,6 +301,9 @@ impl Settings {
         if let Some(v) = get("TRELLIS_DATABASE_POOL_SIZE") {
             self.database_pool_size = parse_num("TRELLIS_DATABASE_POOL_SIZE", &v)?;
         }
+        if let Some(v) = get("TRELLIS_JOB_LEASE_SECONDS") {
+            self.job_lease_seconds = parse_num("TRELLIS_JOB_LEASE_SECONDS", &v)?;
+        }
         if let Some(v) = get("TRELLIS_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse_num("TRELLIS_LOGIN_MAX_FAILURES", &v)?;
         }
@@ -328,6 +337,9 @@ impl Settings {
         }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(err("session_idle_minutes", "must be between 1 and 1440"));
+        }
+        if !(1..=24 * 3600).contains(&self.job_lease_seconds) {
+            return Err(err("job_lease_seconds", "must be between 1 and 86400"));
         }
         if self.database_pool_size == 0 || self.database_pool_size > 64 {
             return Err(err("database_pool_size", "must be between 1 and 64"));

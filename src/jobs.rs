@@ -40,10 +40,16 @@ pub fn run_pass(state: &AppState, at: NaiveDateTime) -> AppResult<PassReport> {
         Some(&format!("vetting-scan:{}", at.date())),
         at,
     )?;
-    while let Some(job) = job_queue::claim(&mut conn, at, Duration::minutes(5))? {
-        match handle(&mut conn, state, &job, at) {
+    let lease = Duration::seconds(state.settings.job_lease_seconds);
+    while let Some(job) = job_queue::claim(&mut conn, at, lease)? {
+        // The job's effects and its completion commit together: a worker killed mid-job leaves
+        // nothing behind, and the job runs again once its lease expires — never twice in effect.
+        let outcome = conn.transaction(|c| {
+            handle(c, state, &job, at)?;
+            job_queue::complete(c, &job, at)
+        });
+        match outcome {
             Ok(()) => {
-                job_queue::complete(&mut conn, &job, at)?;
                 report.jobs_done += 1;
             }
             Err(error) => {
@@ -54,7 +60,7 @@ pub fn run_pass(state: &AppState, at: NaiveDateTime) -> AppResult<PassReport> {
         }
     }
     report.alerts_renotified = crate::services::oversight::renotify_overdue(&mut conn, &state.settings.public_url, at)?;
-    report.mails_sent = mail::deliver_due(&mut conn, &state.mailer, at)?;
+    report.mails_sent = mail::deliver_due(&mut conn, &state.mailer, at, lease)?;
     Ok(report)
 }
 

@@ -77,16 +77,20 @@ impl Mailer {
 
     fn send(&self, mail: &MailOutbox) -> anyhow::Result<()> {
         let to: Mailbox = mail.to_address.parse()?;
-        let builder = Message::builder().from(self.from.clone()).to(to).subject(mail.subject.clone());
+        // A Message-ID derived from the outbox row lets a relay or mail client recognise a mail
+        // re-sent after a crash between handing it over and recording that it was sent.
+        let domain = self.from.email.domain().to_owned();
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{}@{domain}>", mail.id)));
         let message = match &mail.body_html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), html.clone()))?,
             None => builder.body(mail.body_text.clone())?,
         };
         match &self.transport {
-            MailTransport::File(dir) => {
-                std::fs::create_dir_all(dir)?;
-                lettre::FileTransport::new(dir).send(&message)?;
-            }
+            MailTransport::File(dir) => write_mail_file(dir, &mail.id, &message)?,
             MailTransport::Smtp(smtp) => {
                 smtp.send(&message)?;
             }
@@ -130,9 +134,17 @@ pub fn enqueue(
 
 const MAX_ATTEMPTS: i32 = 8;
 
-/// Sends every queued mail that is due. A failure is recorded and retried later with back-off;
-/// after `MAX_ATTEMPTS` the mail is marked failed for a coordinator to see.
-pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer, at: chrono::NaiveDateTime) -> AppResult<usize> {
+/// Sends every queued mail that is due. Each mail is first claimed for `lease` (by moving its
+/// `not_before` forward in one conditional update), so two workers never send the same mail and
+/// a worker killed mid-send leaves the mail to be retried when the lease expires. A failure is
+/// recorded and retried later with back-off; after `MAX_ATTEMPTS` the mail is marked failed for
+/// a coordinator to see.
+pub fn deliver_due(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    at: chrono::NaiveDateTime,
+    lease: chrono::Duration,
+) -> AppResult<usize> {
     let due: Vec<MailOutbox> = mail_outbox::table
         .filter(mail_outbox::status.eq("queued"))
         .filter(mail_outbox::not_before.le(at))
@@ -142,6 +154,17 @@ pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer, at: chrono::NaiveDa
         .load(conn)?;
     let mut sent = 0;
     for mail in due {
+        let claimed = diesel::update(
+            mail_outbox::table
+                .find(&mail.id)
+                .filter(mail_outbox::status.eq("queued"))
+                .filter(mail_outbox::not_before.eq(mail.not_before)),
+        )
+        .set((mail_outbox::not_before.eq(at + lease), mail_outbox::attempts.eq(mail.attempts + 1)))
+        .execute(conn)?;
+        if claimed == 0 {
+            continue; // another worker has it
+        }
         match mailer.send(&mail) {
             Ok(()) => {
                 diesel::update(mail_outbox::table.find(&mail.id))
@@ -157,7 +180,6 @@ pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer, at: chrono::NaiveDa
                 diesel::update(mail_outbox::table.find(&mail.id))
                     .set((
                         mail_outbox::status.eq(status),
-                        mail_outbox::attempts.eq(attempts),
                         mail_outbox::last_error.eq(Some(error.to_string())),
                         mail_outbox::not_before.eq(at + backoff),
                     ))
@@ -166,6 +188,31 @@ pub fn deliver_due(conn: &mut DbConnection, mailer: &Mailer, at: chrono::NaiveDa
         }
     }
     Ok(sent)
+}
+
+/// Writes `message` as `DIR/<outbox id>.eml`, exactly once: the file is written under a temporary
+/// name and published with a hard link, which fails if the mail was already delivered by a
+/// worker that died before it could mark the row sent.
+fn write_mail_file(dir: &std::path::Path, outbox_id: &str, message: &Message) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(format!("{outbox_id}.eml"));
+    if target.exists() {
+        return Ok(());
+    }
+    let partial = dir.join(format!(".{outbox_id}.eml.partial"));
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(&message.formatted())?;
+        file.sync_all()?;
+    }
+    let published = std::fs::hard_link(&partial, &target);
+    std::fs::remove_file(&partial)?;
+    match published {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 impl From<lettre::error::Error> for AppError {

@@ -4,6 +4,7 @@ mod access_rules;
 mod auth;
 mod authorization;
 mod cli;
+mod crash_safety;
 mod dashboards;
 mod demo_data;
 mod helpers;

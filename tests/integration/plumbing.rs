@@ -81,11 +81,18 @@ async fn queued_mail_is_delivered_through_the_outbox() {
     let id =
         trellis::mail::enqueue(&mut conn, "guardian@example.org", "Hello", "Body", None, trellis::db::now()).unwrap();
     assert!(app.mailer.sent().is_empty(), "nothing leaves before the outbox runs");
-    assert_eq!(trellis::mail::deliver_due(&mut conn, &app.mailer, trellis::db::now()).unwrap(), 1);
+    assert_eq!(
+        trellis::mail::deliver_due(&mut conn, &app.mailer, trellis::db::now(), chrono::Duration::minutes(5)).unwrap(),
+        1
+    );
     let sent = app.mailer.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].to, "guardian@example.org");
-    assert_eq!(trellis::mail::deliver_due(&mut conn, &app.mailer, trellis::db::now()).unwrap(), 0, "sent once only");
+    assert_eq!(
+        trellis::mail::deliver_due(&mut conn, &app.mailer, trellis::db::now(), chrono::Duration::minutes(5)).unwrap(),
+        0,
+        "sent once only"
+    );
     use diesel::{QueryDsl, RunQueryDsl};
     let status: String = trellis::db::schema::mail_outbox::table
         .find(id)

@@ -80,9 +80,11 @@ async fn mail_is_delivered_over_smtp() {
         trellis::db::now(),
     )
     .unwrap();
-    let sent = tokio::task::spawn_blocking(move || mail::deliver_due(&mut conn, &mailer, trellis::db::now()).unwrap())
-        .await
-        .unwrap();
+    let sent = tokio::task::spawn_blocking(move || {
+        mail::deliver_due(&mut conn, &mailer, trellis::db::now(), chrono::Duration::minutes(5)).unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(sent, 1);
     let data = received.lock().unwrap().clone();
     assert_eq!(data.len(), 1);
@@ -100,7 +102,7 @@ async fn a_down_relay_loses_nothing() {
     let mut conn = app.conn();
     let id = mail::enqueue(&mut conn, "lead@example.org", "Alert", "An alert.", None, trellis::db::now()).unwrap();
     let sent = tokio::task::spawn_blocking(move || {
-        let n = mail::deliver_due(&mut conn, &mailer, trellis::db::now()).unwrap();
+        let n = mail::deliver_due(&mut conn, &mailer, trellis::db::now(), chrono::Duration::minutes(5)).unwrap();
         (n, conn)
     })
     .await
