@@ -6,6 +6,8 @@
 
 mod detect;
 mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 mod html;
 mod jsonl;
 mod normalize;

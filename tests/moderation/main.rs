@@ -3,4 +3,5 @@
 
 mod contract;
 mod corpus;
+mod fuzz_seeds;
 mod robustness;

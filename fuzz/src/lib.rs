@@ -1,0 +1,3 @@
+//! The moderation library of Trellis, compiled on its own for fuzzing.
+#[path = "../../src/moderation/mod.rs"]
+pub mod moderation;
