@@ -145,6 +145,43 @@ pub fn conversation_relation(
     }
 }
 
+/// The conversations `actor` might read, oldest first: a superset that `conversation_relation`
+/// then decides on one by one. It only narrows the search (a teacher of one school need not
+/// look at every conversation of the programme); it never grants access itself.
+pub fn candidate_conversations(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<String>> {
+    let base = conversations::table
+        .inner_join(matches::table)
+        .order((conversations::created_at.asc(), conversations::id.asc()))
+        .select(conversations::id);
+    let me = actor.user_id.as_str();
+    Ok(match actor.role {
+        Role::Coordinator => base.load(conn)?,
+        Role::Student | Role::Mentor => {
+            base.filter(matches::student_id.eq(me).or(matches::mentor_id.eq(me))).load(conn)?
+        }
+        Role::Guardian => base
+            .filter(matches::student_id.eq_any(
+                guardianships::table.filter(guardianships::guardian_id.eq(me)).select(guardianships::student_id),
+            ))
+            .load(conn)?,
+        Role::Teacher => base
+            .filter(
+                matches::student_id.eq_any(
+                    student_profiles::table
+                        .filter(
+                            student_profiles::school_id.eq_any(
+                                teacher_schools::table
+                                    .filter(teacher_schools::teacher_id.eq(me))
+                                    .select(teacher_schools::school_id),
+                            ),
+                        )
+                        .select(student_profiles::user_id),
+                ),
+            )
+            .load(conn)?,
+    })
+}
+
 /// May `actor` send into this conversation? Only its two participants.
 pub fn may_send(conn: &mut DbConnection, actor: &Actor, conversation_id: &str) -> AppResult<bool> {
     if !actor.can(Capability::Converse) {

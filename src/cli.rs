@@ -49,10 +49,21 @@ pub enum Command {
         database: DatabaseArg,
     },
     /// Fill an empty database with data.
+    #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["demo", "load_test"])))]
     Seed {
         /// The demo programme and accounts of DESIGN.md.
-        #[arg(long, required = true)]
+        #[arg(long)]
         demo: bool,
+        /// A large programme for load tests (accounts `<role><n>@load.trellis.test`, password
+        /// `trellis-load-2026`); see docs/PERFORMANCE.md.
+        #[arg(long)]
+        load_test: bool,
+        /// Accounts in the load-test programme.
+        #[arg(long, default_value_t = 10_000, requires = "load_test")]
+        users: usize,
+        /// Historic messages in the load-test programme.
+        #[arg(long, default_value_t = 1_000_000, requires = "load_test")]
+        messages: usize,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -216,10 +227,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Migrations are up to date ({}).", crate::configuration::redact_url(&settings.database_url));
             Ok(())
         }
-        Command::Seed { demo: _, database } => {
+        Command::Seed { demo, load_test, users, messages, database } => {
             let settings = settings(&cli.config, None, &database)?;
             let state = app::prepare_state(settings.clone(), Mailer::from_settings(&settings)?)?;
-            seed_demo(&state)
+            if demo {
+                seed_demo(&state)?;
+            }
+            if load_test {
+                seed_load_test(&state, users, messages)?;
+            }
+            Ok(())
         }
         Command::User { command: UserCommand::Create { role, email, name, password_file, database } } => {
             let settings = settings(&cli.config, None, &database)?;
@@ -404,6 +421,27 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     accounts::validate_new_password(&password).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     Ok(password)
+}
+
+fn seed_load_test(state: &app::AppState, users: usize, messages: usize) -> anyhow::Result<()> {
+    let mut conn = state.pool.get()?;
+    let moderate = demo::pipeline_moderator(&state.pipeline);
+    let started = std::time::Instant::now();
+    let mut progress = |line: &str| println!("[{:>5.1}s] {line}", started.elapsed().as_secs_f64());
+    let summary =
+        crate::services::load_seed::seed(&mut conn, &state.passwords, &*moderate, users, messages, &mut progress)
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    println!(
+        "Created the load-test programme: {} accounts, {} conversations, {} messages in {:.0} s. \
+         Accounts are <role><n>@{} with password {}.",
+        summary.users,
+        summary.conversations,
+        summary.messages,
+        started.elapsed().as_secs_f64(),
+        crate::services::load_seed::LOAD_DOMAIN,
+        crate::services::load_seed::LOAD_PASSWORD
+    );
+    Ok(())
 }
 
 pub fn seed_demo(state: &app::AppState) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! Demo data for trying Trellis out: one programme, one school, the accounts DESIGN.md lists.
 //! Created only with `--demo` and only on an empty database.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::audit::{self, AuditEntry};
@@ -102,55 +102,14 @@ pub fn seed(
             .values(&TeacherSchool { teacher_id: id("teacher"), school_id: school.id.clone(), created_at: at })
             .execute(conn)?;
         for (n, grade) in [(1, 10), (2, 11), (3, 9)] {
-            diesel::insert_into(student_profiles::table)
-                .values(&StudentProfile {
-                    user_id: id(&format!("student{n}")),
-                    school_id: school.id.clone(),
-                    grade,
-                    approval_status: "approved".into(),
-                    approved_at: Some(at - Duration::days(30)),
-                    activation_deadline: Some(at + Duration::days(30)),
-                    about: String::new(),
-                    created_at: at,
-                    updated_at: at,
-                })
-                .execute(conn)?;
+            insert_student_profile(conn, &id(&format!("student{n}")), &school.id, grade, at)?;
         }
         let fields = ["Civil engineering", "Machine learning for weather", "Marine biology"];
         for (n, field) in fields.iter().enumerate() {
-            diesel::insert_into(mentor_profiles::table)
-                .values(&MentorProfile {
-                    user_id: id(&format!("mentor{}", n + 1)),
-                    field: (*field).into(),
-                    employer: "Demo Employer".into(),
-                    about: String::new(),
-                    capacity: 2,
-                    background_check_status: BackgroundCheck::Passed.as_str().into(),
-                    background_check_expires_at: Some(at + Duration::days(365)),
-                    safeguarding_training_at: Some(at - Duration::days(60)),
-                    code_of_conduct_signed_at: Some(at - Duration::days(60)),
-                    approved_by: Some(id("coordinator")),
-                    approved_at: Some(at - Duration::days(59)),
-                    created_at: at,
-                    updated_at: at,
-                })
-                .execute(conn)?;
+            insert_mentor_profile(conn, &id(&format!("mentor{}", n + 1)), field, &id("coordinator"), at)?;
         }
         for (guardian, student) in [("guardian1", "student1"), ("guardian2", "student2"), ("guardian2", "student3")] {
-            diesel::insert_into(guardianships::table)
-                .values(&Guardianship {
-                    id: new_id(),
-                    guardian_id: id(guardian),
-                    student_id: id(student),
-                    relationship: "parent".into(),
-                    consented_at: Some(at - Duration::days(30)),
-                    view_suspended: false,
-                    view_suspended_reason: None,
-                    view_suspended_by: None,
-                    view_suspended_at: None,
-                    created_at: at,
-                })
-                .execute(conn)?;
+            insert_guardianship(conn, &id(guardian), &id(student), at)?;
         }
 
         // Two active matches with signed agreements, guardian consent and an open conversation.
@@ -158,73 +117,8 @@ pub fn seed(
         for (pair, guardian) in [(1, "guardian1"), (2, "guardian2")] {
             let student = id(&format!("student{pair}"));
             let mentor = id(&format!("mentor{pair}"));
-            let request = MentorshipRequest {
-                id: new_id(),
-                student_id: student.clone(),
-                mentor_id: mentor.clone(),
-                original_text: "I'd love to learn from you about your field.".into(),
-                delivered_text: Some("I'd love to learn from you about your field.".into()),
-                moderation_status: MessageStatus::Delivered.as_str().into(),
-                verdict: None,
-                policy_version: None,
-                status: RequestStatus::Accepted.as_str().into(),
-                response_note: Some("Happy to!".into()),
-                deadline_at: Some(at - Duration::days(10)),
-                responded_at: Some(at - Duration::days(20)),
-                created_at: at - Duration::days(21),
-                updated_at: at - Duration::days(20),
-            };
-            diesel::insert_into(mentorship_requests::table).values(&request).execute(conn)?;
-            let m = Match {
-                id: new_id(),
-                student_id: student.clone(),
-                mentor_id: mentor.clone(),
-                request_id: Some(request.id.clone()),
-                status: MatchStatus::Active.as_str().into(),
-                matched_by: None,
-                match_note: None,
-                started_at: Some(at - Duration::days(14)),
-                ends_at: Some(at - Duration::days(14) + Duration::days(365)),
-                closed_at: None,
-                close_reason: None,
-                created_at: at - Duration::days(20),
-                updated_at: at - Duration::days(14),
-            };
-            diesel::insert_into(matches::table).values(&m).execute(conn)?;
-            for signer in [&student, &mentor] {
-                diesel::insert_into(agreements::table)
-                    .values(&Agreement {
-                        id: new_id(),
-                        match_id: m.id.clone(),
-                        user_id: signer.clone(),
-                        agreement_version: "2026-1".into(),
-                        signed_at: at - Duration::days(15),
-                    })
-                    .execute(conn)?;
-            }
-            diesel::insert_into(consents::table)
-                .values(&Consent {
-                    id: new_id(),
-                    match_id: m.id.clone(),
-                    guardian_id: id(guardian),
-                    token_hash: crate::services::accounts::hash_token(&new_id()),
-                    expires_at: at - Duration::days(7),
-                    decision: "given".into(),
-                    decided_at: Some(at - Duration::days(14)),
-                    reason: None,
-                    created_at: at - Duration::days(15),
-                })
-                .execute(conn)?;
-            let conversation = Conversation {
-                id: new_id(),
-                match_id: m.id.clone(),
-                status: ConversationStatus::Open.as_str().into(),
-                status_reason: None,
-                created_at: at - Duration::days(14),
-                updated_at: at,
-            };
-            diesel::insert_into(conversations::table).values(&conversation).execute(conn)?;
-            conversation_ids.push((conversation.id, student, mentor));
+            let conversation = create_active_match(conn, &student, &mentor, &id(guardian), at)?;
+            conversation_ids.push((conversation, student, mentor));
         }
 
         for (i, message) in DEMO_MESSAGES.iter().enumerate() {
@@ -287,7 +181,160 @@ pub fn seed(
     })
 }
 
-fn flags_of(verdict_json: &str) -> String {
+/// An approved student at `school_id`.
+pub(crate) fn insert_student_profile(
+    conn: &mut DbConnection,
+    user_id: &str,
+    school_id: &str,
+    grade: i32,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(student_profiles::table)
+        .values(&StudentProfile {
+            user_id: user_id.to_owned(),
+            school_id: school_id.to_owned(),
+            grade,
+            approval_status: "approved".into(),
+            approved_at: Some(at - Duration::days(30)),
+            activation_deadline: Some(at + Duration::days(30)),
+            about: String::new(),
+            created_at: at,
+            updated_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A vetted mentor (background check passed, training and code of conduct done, approved).
+pub(crate) fn insert_mentor_profile(
+    conn: &mut DbConnection,
+    user_id: &str,
+    field: &str,
+    approved_by: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(mentor_profiles::table)
+        .values(&MentorProfile {
+            user_id: user_id.to_owned(),
+            field: field.into(),
+            employer: "Demo Employer".into(),
+            about: String::new(),
+            capacity: 2,
+            background_check_status: BackgroundCheck::Passed.as_str().into(),
+            background_check_expires_at: Some(at + Duration::days(365)),
+            safeguarding_training_at: Some(at - Duration::days(60)),
+            code_of_conduct_signed_at: Some(at - Duration::days(60)),
+            approved_by: Some(approved_by.to_owned()),
+            approved_at: Some(at - Duration::days(59)),
+            created_at: at,
+            updated_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(crate) fn insert_guardianship(
+    conn: &mut DbConnection,
+    guardian_id: &str,
+    student_id: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(guardianships::table)
+        .values(&Guardianship {
+            id: new_id(),
+            guardian_id: guardian_id.to_owned(),
+            student_id: student_id.to_owned(),
+            relationship: "parent".into(),
+            consented_at: Some(at - Duration::days(30)),
+            view_suspended: false,
+            view_suspended_reason: None,
+            view_suspended_by: None,
+            view_suspended_at: None,
+            created_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An active match two weeks old: accepted request, both agreements signed, the guardian's
+/// consent given, an open conversation. Returns the conversation id.
+pub(crate) fn create_active_match(
+    conn: &mut DbConnection,
+    student: &str,
+    mentor: &str,
+    guardian: &str,
+    at: NaiveDateTime,
+) -> AppResult<String> {
+    let request = MentorshipRequest {
+        id: new_id(),
+        student_id: student.to_owned(),
+        mentor_id: mentor.to_owned(),
+        original_text: "I'd love to learn from you about your field.".into(),
+        delivered_text: Some("I'd love to learn from you about your field.".into()),
+        moderation_status: MessageStatus::Delivered.as_str().into(),
+        verdict: None,
+        policy_version: None,
+        status: RequestStatus::Accepted.as_str().into(),
+        response_note: Some("Happy to!".into()),
+        deadline_at: Some(at - Duration::days(10)),
+        responded_at: Some(at - Duration::days(20)),
+        created_at: at - Duration::days(21),
+        updated_at: at - Duration::days(20),
+    };
+    diesel::insert_into(mentorship_requests::table).values(&request).execute(conn)?;
+    let m = Match {
+        id: new_id(),
+        student_id: student.to_owned(),
+        mentor_id: mentor.to_owned(),
+        request_id: Some(request.id.clone()),
+        status: MatchStatus::Active.as_str().into(),
+        matched_by: None,
+        match_note: None,
+        started_at: Some(at - Duration::days(14)),
+        ends_at: Some(at - Duration::days(14) + Duration::days(365)),
+        closed_at: None,
+        close_reason: None,
+        created_at: at - Duration::days(20),
+        updated_at: at - Duration::days(14),
+    };
+    diesel::insert_into(matches::table).values(&m).execute(conn)?;
+    for signer in [student, mentor] {
+        diesel::insert_into(agreements::table)
+            .values(&Agreement {
+                id: new_id(),
+                match_id: m.id.clone(),
+                user_id: signer.to_owned(),
+                agreement_version: "2026-1".into(),
+                signed_at: at - Duration::days(15),
+            })
+            .execute(conn)?;
+    }
+    diesel::insert_into(consents::table)
+        .values(&Consent {
+            id: new_id(),
+            match_id: m.id.clone(),
+            guardian_id: guardian.to_owned(),
+            token_hash: crate::services::accounts::hash_token(&new_id()),
+            expires_at: at - Duration::days(7),
+            decision: "given".into(),
+            decided_at: Some(at - Duration::days(14)),
+            reason: None,
+            created_at: at - Duration::days(15),
+        })
+        .execute(conn)?;
+    let conversation = Conversation {
+        id: new_id(),
+        match_id: m.id.clone(),
+        status: ConversationStatus::Open.as_str().into(),
+        status_reason: None,
+        created_at: at - Duration::days(14),
+        updated_at: at,
+    };
+    diesel::insert_into(conversations::table).values(&conversation).execute(conn)?;
+    Ok(conversation.id)
+}
+
+pub(crate) fn flags_of(verdict_json: &str) -> String {
     serde_json::from_str::<crate::moderation::Verdict>(verdict_json)
         .map(|v| v.flags.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","))
         .unwrap_or_default()

@@ -472,8 +472,7 @@ pub fn conversation_view(
 
 /// Conversations the actor may read.
 pub fn list_conversations(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<ConversationView>> {
-    let ids: Vec<String> =
-        conversations::table.select(conversations::id).order(conversations::created_at.asc()).load(conn)?;
+    let ids = access::candidate_conversations(conn, actor)?;
     let mut out = Vec::new();
     for id in ids {
         if let Some(relation) = access::conversation_relation(conn, actor, &id)? {

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod digest;
 pub mod goals;
 pub mod lifecycle;
+pub mod load_seed;
 pub mod matching;
 pub mod messaging;
 pub mod messaging_runtime;

@@ -10,6 +10,7 @@ mod demo_data;
 mod helpers;
 mod jobs;
 mod lifecycle;
+mod load_seed;
 mod messaging;
 mod migrations;
 mod pages;
