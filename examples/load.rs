@@ -45,10 +45,16 @@ enum Mode {
         #[arg(long, default_value_t = 30)]
         duration: u64,
     },
-    /// Dashboard page loads by signed-in students.
+    /// Dashboard page loads by signed-in users of one role.
     Dashboard {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
+        /// student, mentor, guardian, teacher or coordinator.
+        #[arg(long, default_value = "student")]
+        role: String,
+        /// How many different accounts of the role to use (the seed makes 10 teachers, 1 coordinator).
+        #[arg(long, default_value_t = 10)]
+        accounts: usize,
         #[arg(long, default_value_t = 30)]
         duration: u64,
     },
@@ -154,7 +160,7 @@ async fn sign_in_api(client: &reqwest::Client, base: &str, n: usize) -> Result<S
     Ok(Sender { token, conversation })
 }
 
-async fn sign_in_form(base: &str, n: usize) -> Result<reqwest::Client, String> {
+async fn sign_in_form(base: &str, role: &str, n: usize) -> Result<reqwest::Client, String> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -165,7 +171,7 @@ async fn sign_in_form(base: &str, n: usize) -> Result<reqwest::Client, String> {
     let marker = "name=\"csrf_token\" value=\"";
     let start = page.find(marker).ok_or("no CSRF token on the login page")? + marker.len();
     let token = &page[start..start + page[start..].find('"').ok_or("bad CSRF field")?];
-    let email = format!("student{n}@load.trellis.test");
+    let email = format!("{role}{n}@load.trellis.test");
     let response = client
         .post(format!("{base}/login"))
         .form(&[("email", email.as_str()), ("password", PASSWORD), ("csrf_token", token), ("next", "/dashboard")])
@@ -287,10 +293,10 @@ async fn main() {
             let label = format!("send, {concurrency} clients from {} senders", cli.users);
             println!("{}", stats.lock().await.summary(&label, started.elapsed().as_secs_f64()));
         }
-        Mode::Dashboard { concurrency, duration } => {
+        Mode::Dashboard { concurrency, duration, role, accounts } => {
             let mut readers = Vec::new();
-            for n in 1..=concurrency {
-                readers.push(sign_in_form(&base, n).await.expect("form sign-in"));
+            for i in 0..concurrency {
+                readers.push(sign_in_form(&base, &role, i % accounts.max(1) + 1).await.expect("form sign-in"));
             }
             let stats = Arc::new(Mutex::new(Stats::default()));
             let started = Instant::now();
@@ -309,14 +315,14 @@ async fn main() {
                 })
                 .collect();
             futures_util::future::join_all(workers).await;
-            let label = format!("dashboard, {concurrency} clients");
+            let label = format!("{role} dashboard, {concurrency} clients");
             println!("{}", stats.lock().await.summary(&label, started.elapsed().as_secs_f64()));
         }
         Mode::Soak { duration, rate, readers, pid, every } => {
             let senders = Arc::new(sign_in_senders(&client, &base, cli.users).await);
             let mut reader_clients = Vec::new();
             for n in 1..=readers {
-                reader_clients.push(sign_in_form(&base, n).await.expect("form sign-in"));
+                reader_clients.push(sign_in_form(&base, "student", n).await.expect("form sign-in"));
             }
             let started = Instant::now();
             let until = started + Duration::from_secs(duration);

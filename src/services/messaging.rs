@@ -177,10 +177,18 @@ pub fn moderate_stored(
     message: &Message,
     role: SenderRole,
 ) -> AppResult<Verdict> {
-    // The pipeline applies the policy's own window (count and age) to what it is given.
-    let window = 20;
-    let context = context_for(conn, message, window)?;
-    let verdict = match ctx.pipeline.moderate(&message.original_text, &message.sender_id, role, &context) {
+    let context = context_for(conn, message, CONTEXT_WINDOW)?;
+    Ok(verdict_for(ctx.pipeline, message, role, &context))
+}
+
+/// How many earlier messages of the conversation are loaded as context; the pipeline applies
+/// the policy's own window (count and age) to what it is given.
+pub const CONTEXT_WINDOW: i64 = 20;
+
+/// The pipeline's verdict on a stored message (no database: the web layer runs this without
+/// holding a connection). A refusal holds the message with a reason that says so.
+pub fn verdict_for(pipeline: &Pipeline, message: &Message, role: SenderRole, context: &[PriorMessage]) -> Verdict {
+    match pipeline.moderate(&message.original_text, &message.sender_id, role, context) {
         Ok(v) => v,
         Err(refused) => Verdict {
             action: Action::Hold,
@@ -191,10 +199,9 @@ pub fn moderate_stored(
             delivered_text: None,
             reasons: vec![format!("Your message is waiting for a person to check it: {refused}")],
             reviewer_notes: vec![format!("Automatic checks refused the message: {refused}")],
-            policy_version: ctx.pipeline.policy().version().to_owned(),
+            policy_version: pipeline.policy().version().to_owned(),
         },
-    };
-    Ok(verdict)
+    }
 }
 
 /// Applies a verdict to a pending message, with its audit row and any alert, in one transaction.
@@ -367,27 +374,6 @@ pub fn sender_reasons(status: MessageStatus, verdict: &Verdict, policy: &Program
         }
     }
     reasons
-}
-
-/// Sends a message end to end: check, store pending, moderate, apply.
-pub fn send(
-    conn: &mut DbConnection,
-    ctx: &MessagingContext<'_>,
-    actor: &Actor,
-    conversation_id: &str,
-    text: &str,
-) -> AppResult<SendOutcome> {
-    let role = check_can_send(conn, ctx, actor, conversation_id, text)?;
-    let message = store_pending(conn, actor, conversation_id, text)?;
-    let verdict = match moderate_stored(conn, ctx, &message, role) {
-        Ok(v) => v,
-        Err(error) => {
-            // Stored, not lost: start-up recovery moderates it again.
-            tracing::error!(message_id = %message.id, error = ?error, "moderation failed after storing; left pending");
-            return Err(error);
-        }
-    };
-    apply_verdict(conn, ctx, &message, &verdict)
 }
 
 /// Moderates every message still `pending` (a crash between store and verdict). Returns how many.
