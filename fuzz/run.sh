@@ -25,7 +25,7 @@ for target in "${targets[@]}"; do
   mkdir -p logs
   set +e
   cargo fuzz run -O "$target" "corpus/$target" "$(seeds_of "$target")" -- \
-    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 \
+    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
     >"logs/$target.log" 2>&1
   status=$?
   set -e

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use trellis_fuzz::moderation::SenderRole;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: trellis_fuzz::moderation::fuzzing::warm_up(), |data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else { return };
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let role = if first & 1 == 0 { SenderRole::Student } else { SenderRole::Mentor };

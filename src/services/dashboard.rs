@@ -178,8 +178,19 @@ fn coordinator(conn: &mut DbConnection) -> AppResult<CoordinatorDashboard> {
         .first(conn)?;
     let open_alerts: i64 = alerts::table.filter(alerts::status.ne("resolved")).count().get_result(conn)?;
 
+    // Only mentors with a gap (the same conditions as `vetting_gaps`), so a programme of
+    // thousands of vetted mentors does not load them all for every dashboard view.
     let profiles: Vec<(MentorProfile, String)> = mentor_profiles::table
         .inner_join(users::table.on(users::id.eq(mentor_profiles::user_id)))
+        .filter(
+            mentor_profiles::background_check_status
+                .ne("passed")
+                .or(mentor_profiles::background_check_expires_at.is_null())
+                .or(mentor_profiles::background_check_expires_at.le(at))
+                .or(mentor_profiles::safeguarding_training_at.is_null())
+                .or(mentor_profiles::code_of_conduct_signed_at.is_null())
+                .or(mentor_profiles::approved_at.is_null()),
+        )
         .select((MentorProfile::as_select(), users::display_name))
         .order(users::display_name.asc())
         .load(conn)?;
