@@ -163,6 +163,7 @@ async fn sign_in_api(client: &reqwest::Client, base: &str, n: usize) -> Result<S
 async fn sign_in_form(base: &str, role: &str, n: usize) -> Result<reqwest::Client, String> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
+        .pool_idle_timeout(Duration::from_secs(3))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(short_error)?;
@@ -258,7 +259,13 @@ fn rss_mb(pid: u32) -> Option<f64> {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let cli = Cli::parse();
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client");
+    // Idle connections are dropped before the server's 5 s keep-alive would close them, so a
+    // request never races a connection the server is closing.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(3))
+        .build()
+        .expect("HTTP client");
     let base = Arc::new(cli.base.trim_end_matches('/').to_owned());
     match cli.mode.clone() {
         Mode::SendOpen { rate, duration } => {

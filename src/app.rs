@@ -34,6 +34,10 @@ pub struct AppState {
     pub programme: ProgrammePolicy,
     /// Conversation ids with news, for the live (Server-Sent Events) views.
     pub events: tokio::sync::broadcast::Sender<String>,
+    /// Messages being moderated at once. The classifier uses a core fully for ~10 ms; running
+    /// more inferences than cores at a time only adds memory (each blocking thread keeps its
+    /// own allocations) and makes every one of them slower. Waiting senders queue here, cheaply.
+    pub moderation_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -189,7 +193,19 @@ pub fn prepare_state_with(
     let passwords = PasswordPolicy::new(settings.password_hashing);
     let (pipeline, programme) = load_policies(&settings.policies_dir, classifier)?;
     let (events, _) = tokio::sync::broadcast::channel(256);
-    Ok(web::Data::new(AppState { pool, backend, settings, passwords, mailer, pipeline, programme, events }))
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let moderation_slots = Arc::new(tokio::sync::Semaphore::new(cores));
+    Ok(web::Data::new(AppState {
+        pool,
+        backend,
+        settings,
+        passwords,
+        mailer,
+        pipeline,
+        programme,
+        events,
+        moderation_slots,
+    }))
 }
 
 /// Loads the moderation and programme policies from `dir`, or the built-in copies when the

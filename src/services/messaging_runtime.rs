@@ -26,7 +26,9 @@ pub async fn send(state: &AppState, actor: Actor, conversation_id: String, text:
     // 2. Moderate without holding a database connection: the classifier is the slow part, and
     //    holding a pooled connection through it would cap concurrent sends at the pool size.
     let p = pipeline.clone();
+    let slot = state.moderation_slots.clone().acquire_owned().await.map_err(AppError::internal)?;
     let (message, verdict) = actix_web::web::block(move || {
+        let _slot = slot;
         let verdict = messaging::verdict_for(&p, &message, role, &context);
         (message, verdict)
     })
