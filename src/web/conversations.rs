@@ -167,6 +167,7 @@ pub async fn events(session: Session, state: web::Data<AppState>, path: web::Pat
 
 #[derive(Deserialize)]
 pub struct SendForm {
+    #[serde(default)]
     csrf_token: String,
     text: String,
 }
@@ -208,6 +209,7 @@ pub async fn send(
 
 #[derive(Deserialize)]
 pub struct ReportForm {
+    #[serde(default)]
     csrf_token: String,
     message_id: Option<String>,
     reason: String,
@@ -247,6 +249,7 @@ pub async fn report(
 
 #[derive(Deserialize)]
 pub struct PauseForm {
+    #[serde(default)]
     csrf_token: String,
     reason: String,
 }
@@ -278,6 +281,7 @@ pub async fn pause(
 
 #[derive(Deserialize)]
 pub struct EndForm {
+    #[serde(default)]
     csrf_token: String,
     reason: String,
 }

@@ -30,6 +30,9 @@ pub fn rotate(session: &Session) -> AppResult<String> {
     Ok(token)
 }
 
+/// Refuses (403) unless `provided` is the session's token. Forms default a missing
+/// `csrf_token` field to empty (`#[serde(default)]`), so a form without one gets this same 403
+/// rather than a "malformed form" 400.
 #[track_caller]
 pub fn verify(session: &Session, provided: &str) -> AppResult<()> {
     let expected = session.get::<String>(SESSION_KEY).ok().flatten();

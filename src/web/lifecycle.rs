@@ -33,6 +33,7 @@ pub async fn consent_form(
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
+    #[serde(default)]
     csrf_token: String,
     decision: String,
     #[serde(default)]
@@ -108,6 +109,7 @@ pub async fn survey_form(
 
 #[derive(Deserialize)]
 pub struct SurveyForm {
+    #[serde(default)]
     csrf_token: String,
     rating: u8,
     went_well: String,

@@ -30,6 +30,7 @@ pub async fn queue(session: Session, state: web::Data<AppState>) -> AppResult<Ht
 
 #[derive(Deserialize)]
 pub struct DecisionForm {
+    #[serde(default)]
     csrf_token: String,
     decision: Decision,
     #[serde(default)]
@@ -66,6 +67,7 @@ pub async fn decide(
 
 #[derive(Deserialize)]
 pub struct RequestDecisionForm {
+    #[serde(default)]
     csrf_token: String,
     decision: String,
     #[serde(default)]
@@ -115,6 +117,7 @@ pub async fn alerts(session: Session, state: web::Data<AppState>) -> AppResult<H
 
 #[derive(Deserialize)]
 pub struct AlertForm {
+    #[serde(default)]
     csrf_token: String,
     #[serde(default)]
     note: String,
@@ -206,6 +209,7 @@ pub async fn guardians(session: Session, state: web::Data<AppState>) -> AppResul
 
 #[derive(Deserialize)]
 pub struct GuardianViewForm {
+    #[serde(default)]
     csrf_token: String,
     suspend: bool,
     #[serde(default)]

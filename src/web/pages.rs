@@ -41,6 +41,7 @@ pub async fn login_form(
 pub struct LoginForm {
     email: String,
     password: String,
+    #[serde(default)]
     csrf_token: String,
     next: Option<String>,
 }
@@ -85,6 +86,7 @@ pub async fn login(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf_token: String,
 }
 

@@ -84,7 +84,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400, "missing field is a clear 400");
+    assert_eq!(r.status(), 403, "a missing token is refused like a wrong one");
 
     // Sign-out needs the token too.
     let signed_in = app.signed_in("student1").await;

@@ -1,6 +1,7 @@
 //! The authorization matrix: every GET route (pages and API) × every role × own and someone
 //! else's resource, with the expected status. A GET route in the code without a row here
-//! fails the test. (State-changing routes are covered, with their bodies, in the feature tests.)
+//! fails the test. (State-changing routes have their own matrix, with bodies, in
+//! `authorization_writes.rs`.)
 
 use std::collections::BTreeSet;
 use std::path::Path;

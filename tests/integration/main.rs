@@ -3,6 +3,7 @@
 mod access_rules;
 mod auth;
 mod authorization;
+mod authorization_writes;
 mod cli;
 mod crash_safety;
 mod dashboards;
