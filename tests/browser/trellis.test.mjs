@@ -2,75 +2,25 @@
 // Run: TRELLIS_BIN=../../target/debug/trellis node --test   (from tests/browser, after `npm ci`)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import * as helpers from './helpers.mjs';
 
-const PASSWORD = 'trellis-demo-2026';
-const port = 18000 + Math.floor(Math.random() * 2000);
-const base = `http://127.0.0.1:${port}`;
 let server;
+let base;
 let browser;
 
-async function waitForHealth() {
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) return;
-    } catch (_) { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server did not start');
-}
-
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-browser-'));
-  const bin = resolve(process.env.TRELLIS_BIN || '../../target/debug/trellis');
-  server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`, '--database', `sqlite://${dir}/t.db`], {
-    cwd: dir,
-    // The server runs in a temporary folder, so point it at the repository's model and policies.
-    env: {
-      ...process.env,
-      TRELLIS_DATA_DIR: dir,
-      TRELLIS_LOG: 'warn',
-      TRELLIS_MODELS_DIR: resolve('../../models'),
-      TRELLIS_POLICIES_DIR: resolve('../../policies'),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForHealth();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  server = await helpers.startServer();
+  base = server.base;
+  browser = await helpers.launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
+  if (server) await server.stop();
 });
 
-async function signIn(who) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/.test(m.text())) errors.push(m.text()); });
-  await page.goto(`${base}/login`);
-  await page.fill('#email', `${who}@demo.trellis.test`);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit]')]);
-  return { context, page, errors };
-}
-
-async function conversationUrl(page) {
-  await page.goto(`${base}/conversations`);
-  const href = await page.locator('table a').first().getAttribute('href');
-  return `${base}${href}`;
-}
+const signIn = (who) => helpers.signIn(browser, base, who);
+const conversationUrl = (page) => helpers.conversationUrl(page, base);
 
 test('a mentor sends and the student sees it live, without reloading', async () => {
   const student = await signIn('student1');
