@@ -44,7 +44,7 @@ pub fn run_pass(state: &AppState, at: NaiveDateTime) -> AppResult<PassReport> {
     while let Some(job) = job_queue::claim(&mut conn, at, lease)? {
         // The job's effects and its completion commit together: a worker killed mid-job leaves
         // nothing behind, and the job runs again once its lease expires — never twice in effect.
-        let outcome = conn.transaction(|c| {
+        let outcome = crate::db::write_transaction(&mut conn, |c| {
             handle(c, state, &job, at)?;
             job_queue::complete(c, &job, at)
         });

@@ -57,8 +57,7 @@ pub async fn revoke_current(caller: ApiCaller, state: web::Data<AppState>) -> Ap
     let token_id = caller.token_id.clone();
     let user_id = caller.actor.user_id.clone();
     crate::db::run(&state.pool, move |conn| {
-        use diesel::Connection;
-        conn.transaction(|c| {
+        crate::db::write_transaction(conn, |c| {
             accounts::revoke_token(c, &token_id)?;
             audit::record(
                 c,

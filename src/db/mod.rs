@@ -204,3 +204,41 @@ pub fn now() -> chrono::NaiveDateTime {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// A transaction for work that writes. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock first (waiting up to the busy timeout): a deferred transaction that reads and
+/// then writes fails at once with "database is locked" when another connection wrote in the
+/// meantime, which under concurrent use turned ordinary requests into 500s. Inside an outer
+/// transaction it is a savepoint; on PostgreSQL an ordinary transaction.
+// Without the `postgres` feature the enum has one variant, so the `let … else` always matches.
+#[allow(irrefutable_let_patterns)]
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
+    if depth.is_some() {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = work(conn);
+    let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the connection's backend does not change") };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error.into())
+            }
+        },
+        Err(error) => {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(error)
+        }
+    }
+}

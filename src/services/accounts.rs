@@ -249,7 +249,7 @@ pub fn authenticate(
     let user = match user {
         Some(u) if password_ok && u.password_hash.is_some() => u,
         _ => {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 note_failure(c, &account_key, throttle, at)?;
                 note_failure(c, &client_key, throttle, at)
             })?;
@@ -262,7 +262,7 @@ pub fn authenticate(
             "This account is not active. Please contact your programme coordinator.",
         ));
     }
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         diesel::delete(login_throttles::table.find(&account_key)).execute(c)?;
         diesel::update(users::table.find(&user.id)).set(users::last_login_at.eq(Some(at))).execute(c)?;
         audit::record(

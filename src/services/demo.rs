@@ -64,7 +64,7 @@ pub fn seed(
     passwords: &PasswordPolicy,
     moderate: &DemoModeration<'_>,
 ) -> AppResult<DemoSummary> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !database_is_empty(conn)? {
             return Ok(DemoSummary { created: false });
         }

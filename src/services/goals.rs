@@ -128,7 +128,7 @@ pub fn create(
         created_at: at,
         updated_at: at,
     };
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(goals::table).values(&goal).execute(conn)?;
         audit::record(
             conn,
@@ -164,7 +164,7 @@ pub fn update(
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(AppError::bad_request("Please keep the note under 2000 characters."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(status) = &change.status {
             diesel::update(goals::table.find(goal_id))
                 .set((goals::status.eq(status), goals::updated_at.eq(at)))

@@ -222,7 +222,7 @@ pub fn send_request(
         .moderate(text, &actor.user_id, SenderRole::Student, &[])
         .map_err(|e| AppError::bad_request(e.to_string()))?;
     let verdict_json = serde_json::to_string(&verdict).map_err(AppError::internal)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (status, moderation_status) = match verdict.action {
             Action::Deliver => ("open", "delivered"),
             Action::Redact => ("open", "redacted"),
@@ -330,7 +330,7 @@ pub fn answer_request(
     if note.chars().count() > 2000 {
         return Err(AppError::bad_request("Please keep the note under 2000 characters."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let status = if accept { "accepted" } else { "declined" };
         let n = diesel::update(
             mentorship_requests::table
@@ -398,7 +398,7 @@ pub fn withdraw_request(conn: &mut DbConnection, actor: &Actor, request_id: &str
     if request.student_id != actor.user_id {
         return Err(AppError::not_found());
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(
             mentorship_requests::table
                 .filter(mentorship_requests::id.eq(request_id))
@@ -475,7 +475,7 @@ pub fn manual_match(
     if has_live_match(conn, student_id)? {
         return Err(AppError::conflict("That student already has a mentor."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let m = create_match(conn, ctx, student_id, mentor_id, None, Some(&actor.user_id), Some(note.trim()))?;
         for id in [student_id, mentor_id] {
             notify(
@@ -530,7 +530,7 @@ pub fn sign_agreement(
         "awaiting_agreement",
         "The agreement for this mentorship has already been signed by both of you.",
     )?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let already: i64 = agreements::table
             .filter(agreements::match_id.eq(match_id))
             .filter(agreements::user_id.eq(&actor.user_id))
@@ -692,7 +692,7 @@ pub fn decide_consent(
     if !give && reason.trim().is_empty() {
         return Err(AppError::bad_request("Please tell us briefly why, so the programme coordinator can follow up."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(
             consents::table.filter(consents::id.eq(&consent.id)).filter(consents::decision.eq("pending")),
         )
@@ -873,7 +873,7 @@ pub fn confirm_completion(
     match_id: &str,
 ) -> AppResult<String> {
     let m = participant_match(conn, actor, match_id, "active", "Only an active mentorship can be completed.")?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let exists: i64 = completion_confirmations::table
             .filter(completion_confirmations::match_id.eq(match_id))
             .filter(completion_confirmations::user_id.eq(&actor.user_id))
@@ -919,7 +919,7 @@ pub fn end_match(
     if matches!(m.status.as_str(), "completed" | "ended") {
         return Err(AppError::conflict("This mentorship has already closed."));
     }
-    conn.transaction(|conn| close(conn, ctx, &m, "ended", reason.trim(), Some(&actor.user_id)))
+    crate::db::write_transaction(conn, |conn| close(conn, ctx, &m, "ended", reason.trim(), Some(&actor.user_id)))
 }
 
 // ---- timed work -----------------------------------------------------------------------------
@@ -949,7 +949,7 @@ pub fn run_job(
         "request.expire" => {
             let r = load_request(conn, &id("request_id"))?;
             if r.status == "open" {
-                conn.transaction(|conn| {
+                crate::db::write_transaction(conn, |conn| {
                     diesel::update(mentorship_requests::table.find(&r.id))
                         .set((mentorship_requests::status.eq("expired"), mentorship_requests::updated_at.eq(ctx.at)))
                         .execute(conn)?;
@@ -1018,7 +1018,7 @@ pub fn run_job(
         "match.expire" => {
             let m = load_match(conn, &id("match_id"))?;
             if matches!(m.status.as_str(), "active" | "paused") && m.ends_at.is_some_and(|e| e <= ctx.at) {
-                conn.transaction(|conn| {
+                crate::db::write_transaction(conn, |conn| {
                     close(conn, ctx, &m, "completed", "The mentorship reached its 12-month end.", None)
                 })?;
             }
@@ -1166,7 +1166,7 @@ pub fn update_vetting(
         None => {}
     }
     p.updated_at = ctx.at;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::update(mentor_profiles::table.find(mentor_id))
             .set((
                 mentor_profiles::background_check_status.eq(&p.background_check_status),
@@ -1202,7 +1202,7 @@ pub fn approve_student(
 ) -> AppResult<()> {
     actor.require(Capability::ProgrammeOversight)?;
     let l = &ctx.policy.lifecycle;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(
             student_profiles::table
                 .filter(student_profiles::user_id.eq(student_id))
@@ -1275,7 +1275,7 @@ pub fn review_request(
     if !approve && note.trim().is_empty() {
         return Err(AppError::bad_request("Please add a note saying why (the student is told)."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (status, moderation_status) = if approve { ("open", "delivered") } else { ("cancelled", "rejected") };
         let deadline = approve.then(|| ctx.at + Duration::days(ctx.policy.lifecycle.request_response_days));
         let n = diesel::update(

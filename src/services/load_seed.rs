@@ -94,7 +94,7 @@ pub fn seed(
     let mentors = user_count.saturating_sub(students + guardians + schools + 1).max(1);
     let password_hash = passwords.hash(LOAD_PASSWORD)?;
 
-    let (coordinator, conversations) = conn.transaction(|conn| {
+    let (coordinator, conversations) = crate::db::write_transaction(conn, |conn| {
         let programme = Programme { id: new_id(), name: "Load-test programme".into(), created_at: at };
         diesel::insert_into(programmes::table).values(&programme).execute(conn)?;
         let add_user = |conn: &mut DbConnection, role: Role, n: usize| -> AppResult<String> {

@@ -50,7 +50,7 @@ pub fn save_answers(
     }
     validate_answers(policy, actor.role, answers)?;
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         for (key, values) in answers {
             diesel::delete(
                 questionnaire_answers::table

@@ -215,7 +215,7 @@ pub fn apply_verdict(
     let at = now();
     let flags: Vec<&str> = verdict.flags.iter().map(|c| c.as_str()).collect();
     let verdict_json = serde_json::to_string(verdict).map_err(AppError::internal)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let updated =
             diesel::update(messages::table.filter(messages::id.eq(&message.id)).filter(messages::status.eq("pending")))
                 .set((
@@ -476,7 +476,7 @@ pub fn read_messages(
     conversation_id: &str,
 ) -> AppResult<(ConversationView, Vec<MessageView>)> {
     let relation = access::conversation_relation(conn, actor, conversation_id)?.ok_or_else(AppError::not_found)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         oversight::log_read(conn, actor, conversation_id, relation)?;
         let view = conversation_view(conn, conversation_id, relation)?;
         let rows: Vec<(Message, String)> = messages::table

@@ -162,7 +162,7 @@ pub fn file_report(
         .filter(crate::db::schema::conversations::id.eq(conversation_id))
         .select(crate::db::schema::matches::student_id)
         .first(conn)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let report = Report {
             id: new_id(),
             reporter_id: actor.user_id.clone(),
@@ -282,7 +282,7 @@ pub fn advance_alert(
         .optional()?
         .ok_or_else(AppError::not_found)?;
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let updated = match step {
             AlertStep::Acknowledge => {
                 if alert.status != "open" {
@@ -346,7 +346,7 @@ pub fn renotify_overdue(conn: &mut DbConnection, public_url: &str, at: chrono::N
         if alert.last_notified_at.is_some_and(|t| at - t < Duration::hours(1)) {
             continue;
         }
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             for lead in &leads {
                 mail::enqueue(
                     conn,
@@ -399,7 +399,7 @@ pub fn pause_mentorship(
         return Err(AppError::conflict("Only an active mentorship can be paused."));
     }
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::update(matches::table.find(&match_id))
             .set((matches::status.eq("paused"), matches::updated_at.eq(at)))
             .execute(conn)?;
@@ -454,7 +454,7 @@ pub fn set_guardian_view(
         return Err(AppError::bad_request("Please give the reason for suspending this guardian's view."));
     }
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(guardianships::table.find(guardianship_id))
             .set((
                 guardianships::view_suspended.eq(suspended),

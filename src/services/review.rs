@@ -217,7 +217,7 @@ pub fn decide(
         return Err(AppError::bad_request("Please add a note saying why (the sender is told for a rejection)."));
     }
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let new_status = match decision {
             Decision::Approve => Some(MessageStatus::Delivered),
             Decision::Reject => Some(MessageStatus::Rejected),

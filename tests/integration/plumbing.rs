@@ -101,3 +101,42 @@ async fn queued_mail_is_delivered_through_the_outbox() {
         .unwrap();
     assert_eq!(status, "sent");
 }
+
+/// Concurrent writers on a file-backed SQLite database (where the pool really has several
+/// connections) wait for each other instead of failing with "database is locked".
+#[tokio::test]
+async fn concurrent_writes_on_sqlite_wait_instead_of_failing() {
+    if std::env::var("TRELLIS_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        return; // a PostgreSQL run: this is about SQLite's locking
+    }
+    let dir = std::env::temp_dir().join(format!("trellis-locks-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut settings = test_settings();
+    settings.database_url = format!("sqlite://{}/t.db", dir.display());
+    settings.workers = Some(4);
+    settings.login_max_failures = 1000;
+    let app = TestApp::spawn_with(settings).await;
+    app.seed_demo();
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let url = app.url("/api/v1/tokens");
+        tasks.push(tokio::spawn(async move {
+            // Wrong passwords: each one records a failure (a read, then a write) in a transaction.
+            let who = ["student1", "student2", "mentor1", "mentor2"][i % 4];
+            reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({ "email": format!("{who}@demo.trellis.test"), "password": "wrong" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
