@@ -18,9 +18,13 @@
   var conversation = document.getElementById("conversation");
   if (conversation && window.EventSource) {
     var refreshing = false;
+    // A change announced while a fetch is under way may not be in that fetch's answer, so it
+    // is remembered and fetched again afterwards (never dropped).
+    var again = false;
     var refresh = function () {
-      if (refreshing) { return; }
+      if (refreshing) { again = true; return; }
       refreshing = true;
+      again = false;
       fetch(conversation.dataset.messagesUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
@@ -32,7 +36,10 @@
             if (list && fresh) { list.replaceWith(fresh); }
           }
         })
-        .finally(function () { refreshing = false; });
+        .finally(function () {
+          refreshing = false;
+          if (again) { refresh(); }
+        });
     };
     var source = new EventSource(conversation.dataset.eventsUrl);
     source.addEventListener("changed", refresh);

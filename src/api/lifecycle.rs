@@ -232,8 +232,9 @@ pub async fn create_goal(
     body: web::Json<crate::services::goals::NewGoal>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let pipeline = state.pipeline.clone();
     let goal_id = crate::db::run(&state.pool, move |conn| {
-        crate::services::goals::create(conn, &caller.actor, &id, &body, crate::db::now())
+        crate::services::goals::create(conn, &pipeline, &caller.actor, &id, &body, crate::db::now())
     })
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": goal_id })))
@@ -247,8 +248,9 @@ pub async fn update_goal(
     body: web::Json<crate::services::goals::GoalUpdate>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let pipeline = state.pipeline.clone();
     crate::db::run(&state.pool, move |conn| {
-        crate::services::goals::update(conn, &caller.actor, &id, &body, crate::db::now())
+        crate::services::goals::update(conn, &pipeline, &caller.actor, &id, &body, crate::db::now())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -103,6 +103,7 @@ fn require_active_participant(m: &Match, relation: ReadRelation) -> AppResult<()
 
 pub fn create(
     conn: &mut DbConnection,
+    pipeline: &crate::moderation::Pipeline,
     actor: &Actor,
     match_id: &str,
     new: &NewGoal,
@@ -117,6 +118,7 @@ pub fn create(
     if new.description.chars().count() > 4000 {
         return Err(AppError::bad_request("Please keep the description under 4000 characters."));
     }
+    crate::services::messaging::screen_shared_text(pipeline, actor, &format!("{title}\n{}", new.description))?;
     let goal = Goal {
         id: new_id(),
         match_id: match_id.to_owned(),
@@ -146,6 +148,7 @@ pub fn create(
 
 pub fn update(
     conn: &mut DbConnection,
+    pipeline: &crate::moderation::Pipeline,
     actor: &Actor,
     goal_id: &str,
     change: &GoalUpdate,
@@ -163,6 +166,9 @@ pub fn update(
     let note = change.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(AppError::bad_request("Please keep the note under 2000 characters."));
+    }
+    if let Some(note) = note {
+        crate::services::messaging::screen_shared_text(pipeline, actor, note)?;
     }
     crate::db::write_transaction(conn, |conn| {
         if let Some(status) = &change.status {

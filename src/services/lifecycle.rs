@@ -330,6 +330,7 @@ pub fn answer_request(
     if note.chars().count() > 2000 {
         return Err(AppError::bad_request("Please keep the note under 2000 characters."));
     }
+    crate::services::messaging::screen_shared_text(ctx.pipeline, actor, note)?;
     crate::db::write_transaction(conn, |conn| {
         let status = if accept { "accepted" } else { "declined" };
         let n = diesel::update(

@@ -65,6 +65,27 @@ fn sender_role(role: Role) -> AppResult<SenderRole> {
     }
 }
 
+/// Text one side of a mentorship shows the other outside the conversation (goals, goal notes,
+/// the note answering a request) passes the same pipeline as a message. These fields have no
+/// review queue, so text the pipeline would not deliver unchanged is refused with its reasons.
+pub fn screen_shared_text(pipeline: &Pipeline, actor: &Actor, text: &str) -> AppResult<()> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    let role = if actor.role == Role::Student { SenderRole::Student } else { SenderRole::Mentor };
+    match pipeline.moderate(text, &actor.user_id, role, &[]) {
+        Ok(verdict) if verdict.action == Action::Deliver => Ok(()),
+        Ok(verdict) => {
+            let why = verdict.reasons.join(" ");
+            Err(AppError::bad_request(format!(
+                "This was not saved because it would not pass the programme's safety checks. {why} \
+                 Please keep contact details, private arrangements and personal matters out of it."
+            )))
+        }
+        Err(refused) => Err(AppError::bad_request(format!("This was not saved: {refused}"))),
+    }
+}
+
 /// Checks everything that can be checked before storing: access, state, length, rate.
 /// Returns the sender role for moderation.
 pub fn check_can_send(

@@ -278,6 +278,7 @@ pub async fn act(session: Session, state: web::Data<AppState>, body: web::Bytes)
                 };
                 goals::create(
                     conn,
+                    ctx.pipeline,
                     &actor,
                     &field("match_id"),
                     &goals::NewGoal { title: field("title"), description: field("description"), target_date },
@@ -288,7 +289,14 @@ pub async fn act(session: Session, state: web::Data<AppState>, body: web::Bytes)
             "goal_update" => {
                 let status = Some(field("status")).filter(|s| !s.is_empty());
                 let note = Some(field("note")).filter(|s| !s.is_empty());
-                goals::update(conn, &actor, &field("goal_id"), &goals::GoalUpdate { status, note }, ctx.at)?;
+                goals::update(
+                    conn,
+                    ctx.pipeline,
+                    &actor,
+                    &field("goal_id"),
+                    &goals::GoalUpdate { status, note },
+                    ctx.at,
+                )?;
                 "Goal updated."
             }
             "vetting" => {

@@ -258,6 +258,7 @@ async function visit(session, path, expected = [], status = 200) {
 /// A 500 is tried again (counted and reported): under concurrent writes SQLite can answer
 /// "database is locked", and the whole transaction was rolled back.
 let retried500 = 0;
+let screenedOut = 0; // goals and answer notes the pipeline refused (never stored)
 async function post(session, path, fields, expected = [303]) {
   let response;
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -491,8 +492,14 @@ test('plant every payload in every field users can write', async (t) => {
     planted.requests.push({ text, status: r.body.status, id: r.body.id });
     if (r.body.status === 'open') {
       const note = ALL[k];
-      await post(mentor3, '/mentoring', { action: 'decline', request_id: r.body.id, message: note });
-      planted.responseNotes.push(note);
+      // The note is screened like a message; one the pipeline would not deliver is refused.
+      const answer = await post(mentor3, '/mentoring', { action: 'decline', request_id: r.body.id, message: note }, [303, 400]);
+      if (answer.status() === 303) {
+        planted.responseNotes.push(note);
+      } else {
+        screenedOut++;
+        await post(mentor3, '/mentoring', { action: 'decline', request_id: r.body.id, message: 'Not this time, sorry.' });
+      }
     } else if (r.body.status === 'awaiting_review') {
       assert.equal((await api('student3', 'POST', `/requests/${r.body.id}/withdraw`)).status, 204);
       planted.requests.at(-1).status = 'withdrawn';
@@ -654,21 +661,27 @@ test('plant every payload in every field users can write', async (t) => {
   //     in turn by the student and the mentor, each with a progress note by the other.
   const student1 = await as('student1');
   const mentor1 = await as('mentor1');
+  // Goals pass the moderation pipeline; a payload it would not deliver unchanged (a link that
+  // is not allow-listed, say) is refused with a 400 and never stored.
   await pool(ALL.map((p, k) => [p, k]), 3, async ([payload, k]) => {
-    await post(k % 2 ? mentor1 : student1, '/mentoring', { action: 'goal', match_id: ids.match1, title: payload, description: payload, target_date: '' });
+    const r = await post(k % 2 ? mentor1 : student1, '/mentoring', { action: 'goal', match_id: ids.match1, title: payload, description: payload, target_date: '' }, [303, 400]);
+    if (r.status() === 400) screenedOut++;
   });
   const goals = (await api('student1', 'GET', `/matches/${ids.match1}/goals`)).body;
   const goalList = Array.isArray(goals) ? goals : goals.goals;
-  assert.ok(goalList.length >= ALL.length, 'every goal was created');
-  await pool(ALL.map((p, k) => [p, k]), 3, async ([payload, k]) => {
+  const goalPayloads = ALL.filter((p) => goalList.some((g) => g.title === p.trim()));
+  assert.ok(goalPayloads.length >= ALL.length / 2, `most goals were created (${goalPayloads.length})`);
+  const notePayloads = [];
+  await pool(goalPayloads.map((p, k) => [p, k]), 3, async ([payload, k]) => {
     const goal = goalList.find((g) => g.title === payload.trim());
-    assert.ok(goal, `goal for payload ${k + 1}`);
-    await post(k % 2 ? student1 : mentor1, '/mentoring', { action: 'goal_update', goal_id: goal.id, note: payload });
+    const r = await post(k % 2 ? student1 : mentor1, '/mentoring', { action: 'goal_update', goal_id: goal.id, note: payload }, [303, 400]);
+    if (r.status() === 303) notePayloads.push(payload); else screenedOut++;
   });
-  planted.goals.push(...ALL);
-  cover('goal title', ALL);
-  cover('goal details', ALL);
-  cover('goal progress note', ALL);
+  planted.goals.push(...goalPayloads);
+  cover('goal title', goalPayloads);
+  cover('goal details', goalPayloads);
+  cover('goal progress note', notePayloads);
+  console.log(`# goals and answer notes refused by moderation (not stored): ${screenedOut}`);
   // A forged status is refused, not stored.
   await post(student1, '/mentoring', { action: 'goal_update', goal_id: goalList[0].id, status: ALL[0] }, [400]);
   lap('goals');
@@ -884,7 +897,7 @@ test('control: the same page with its escaping undone is caught', async (t) => {
   await s.page.waitForTimeout(500);
   const ran = new Set(s.hits.flatMap((h) => (h.name === '__xss' ? h.args : [h.name])));
   await assert.rejects(check(s, '/mentoring (escaping undone on purpose)', planted.goals),
-    (e) => /script ran/.test(e.message) && /unexpected/.test(e.message));
+    (e) => /script ran/.test(e.message) && /unexpected|a script element/.test(e.message));
   t.diagnostic(`with the escaping undone, ${ran.size} distinct payloads or dialogs ran`);
   assert.ok(ran.size >= 20);
   await s.context.close();

@@ -1007,7 +1007,7 @@ fn prepare(app: &TestApp, ids: &mut Ids, setup: Setup) {
                 description: String::new(),
                 target_date: None,
             };
-            ids.goal = goal_service::create(c, &student1, &ids.match1, &goal, now()).unwrap();
+            ids.goal = goal_service::create(c, &app.state.pipeline, &student1, &ids.match1, &goal, now()).unwrap();
         }
         Survey => {
             end(c, ids.match1.as_str());

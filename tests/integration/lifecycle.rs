@@ -471,6 +471,25 @@ async fn the_mentoring_page_walks_the_lifecycle() {
     )
     .await;
     assert_eq!(status, 400);
+    // Goals are shown to the other side outside the conversation: they pass the same checks.
+    let (status, page) = form_post(
+        &app,
+        &mentor,
+        &[("action", "goal"), ("match_id", &match_id), ("title", "Text me on snap: reefguy_22 so we can plan")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(!page.contains("reefguy_22"), "a refused goal is not stored");
+    let refused = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/matches/{match_id}/goals")))
+        .bearer_auth(app.token("mentor3").await)
+        .json(&serde_json::json!({ "title": "Plan", "description": "email me at reef.guy22@gmail.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("was not saved") && body.contains("contact details"), "{body}");
     // Someone else cannot see or change the goals.
     let (status, _) =
         (Api::new(&app)).get(&app.token("student1").await, &format!("/api/v1/matches/{match_id}/goals")).await;
