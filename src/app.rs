@@ -116,6 +116,12 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>, session_key: Key) 
                         )
                         .into();
                     }
+                    actix_web::error::JsonPayloadError::Deserialize(e) => match e.classify() {
+                        serde_json::error::Category::Data => {
+                            format!("Something in the JSON body is missing or of the wrong kind: {e}.")
+                        }
+                        _ => format!("The request body is not valid JSON: {e}."),
+                    },
                     other => format!("The JSON body could not be read: {other}"),
                 };
                 AppError::bad_request(message).into()
@@ -134,6 +140,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>, session_key: Key) 
             )
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::not_found().into()))
             .app_data(web::PayloadConfig::default().limit(body_limit))
+            .wrap(actix_web::middleware::from_fn(crate::web::request_guard::reject_nul))
             .wrap(ErrorHandlers::new().default_handler(error_pages::handle))
             .wrap(session)
             .wrap(headers)

@@ -53,6 +53,14 @@ fn link_hash(
 /// neither does. Two concurrent appends collide on the unique `seq`; the loser's transaction
 /// fails and is retried by its caller.
 pub fn record(conn: &mut DbConnection, entry: AuditEntry<'_>) -> AppResult<()> {
+    // Each entry links to the one before it, so appends must not interleave. On PostgreSQL
+    // concurrent transactions would read the same last entry (and collide on `seq`); a
+    // transaction-scoped advisory lock queues them. SQLite's write transactions already hold
+    // the database's write lock (db::write_transaction).
+    #[cfg(feature = "postgres")]
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7415392001)").execute(pg)?;
+    }
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
         .order(audit_log::seq.desc())

@@ -18,6 +18,7 @@ pub enum ErrorKind {
     Unauthenticated,
     Forbidden,
     NotFound,
+    MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
     TooManyRequests,
@@ -32,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -47,6 +49,7 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => "unauthenticated",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::TooManyRequests => "too_many_requests",
@@ -57,7 +60,8 @@ impl ErrorKind {
 
     pub fn from_status(status: StatusCode) -> ErrorKind {
         match status.as_u16() {
-            400 | 405 | 411 | 415 | 422 => ErrorKind::BadRequest,
+            405 => ErrorKind::MethodNotAllowed,
+            400 | 411 | 415 | 422 => ErrorKind::BadRequest,
             401 => ErrorKind::Unauthenticated,
             403 => ErrorKind::Forbidden,
             404 => ErrorKind::NotFound,
@@ -76,6 +80,7 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => "Please sign in to continue.",
             ErrorKind::Forbidden => "You are not allowed to do that.",
             ErrorKind::NotFound => "We could not find that page.",
+            ErrorKind::MethodNotAllowed => "That address does not take this kind of request.",
             ErrorKind::Conflict => "That has already been done or changed by someone else.",
             ErrorKind::PayloadTooLarge => "That is more data than we accept in one request.",
             ErrorKind::TooManyRequests => "Too many attempts. Please wait and try again.",

@@ -4,12 +4,13 @@ pub mod auth;
 pub mod conversations;
 pub mod lifecycle;
 pub mod moderation_queue;
+pub mod openapi;
 pub mod oversight;
 pub mod tokens;
 
 use actix_web::web;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -42,10 +43,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(lifecycle::goals)
             .service(lifecycle::create_goal)
             .service(lifecycle::update_goal)
+            .service(openapi::openapi_json)
             .default_service(web::to(not_found)),
     );
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::not_found())
+/// An unknown address is 404; a known one asked with a method it does not take is 405, with
+/// the methods it does take in `Allow`.
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    use actix_web::ResponseError;
+    let Some(allowed) = openapi::documented_methods(req.path()) else {
+        return Err(AppError::not_found());
+    };
+    let mut response =
+        AppError::new(ErrorKind::MethodNotAllowed, format!("This address takes {allowed} only.")).error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    Ok(response)
 }

@@ -42,7 +42,7 @@ impl SenderRole {
 }
 
 /// Moderation categories (fixed names, see DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     ContactInfo,
@@ -89,7 +89,7 @@ impl Category {
 }
 
 /// What happens to the message. Ordered by severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Deliver,
@@ -115,7 +115,7 @@ impl Action {
 
 /// A contact detail found in the text. `start`/`end` are code-point offsets into the
 /// original text, end exclusive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Finding {
     pub kind: String,
     pub start: usize,
@@ -133,7 +133,7 @@ pub struct PriorMessage {
 }
 
 /// The decision for one message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub action: Action,
     pub escalate: bool,
@@ -141,7 +141,7 @@ pub struct Verdict {
     /// A score in 0..=1 for every category.
     pub scores: BTreeMap<Category, f32>,
     pub findings: Vec<Finding>,
-    /// Exactly the input for `deliver`, the masked text for `redact`, `None` otherwise.
+    /// Exactly the input for `deliver`, the masked text for `redact`, null otherwise.
     pub delivered_text: Option<String>,
     /// Plain words for the sender.
     pub reasons: Vec<String>,

@@ -13,7 +13,7 @@ use crate::db::{new_id, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::programme_policy::{FrameworkStage, ProgrammePolicy};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoalView {
     pub id: String,
     pub title: String,
@@ -23,28 +23,42 @@ pub struct GoalView {
     pub notes: Vec<NoteView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub author: String,
     pub note: String,
     pub at: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewGoal {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// Between 2000-01-01 and 2099-12-31.
     pub target_date: Option<chrono::NaiveDate>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GoalUpdate {
+    /// `open`, `in_progress`, `done` or `dropped`.
+    #[schema(value_type = Option<GoalStatus>)]
     pub status: Option<String>,
     pub note: Option<String>,
 }
 
 const STATUSES: [&str; 4] = ["open", "in_progress", "done", "dropped"];
+
+/// The statuses a goal can have (`STATUSES`), for the API document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "snake_case")]
+pub enum GoalStatus {
+    Open,
+    InProgress,
+    Done,
+    Dropped,
+}
 
 fn match_relation(conn: &mut DbConnection, actor: &Actor, match_id: &str) -> AppResult<(Match, ReadRelation)> {
     let m: Match = matches::table
@@ -117,6 +131,9 @@ pub fn create(
     }
     if new.description.chars().count() > 4000 {
         return Err(AppError::bad_request("Please keep the description under 4000 characters."));
+    }
+    if let Some(date) = new.target_date {
+        crate::services::check_date(date, "a target date")?;
     }
     crate::services::messaging::screen_shared_text(pipeline, actor, &format!("{title}\n{}", new.description))?;
     let goal = Goal {

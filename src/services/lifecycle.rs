@@ -84,7 +84,7 @@ fn schedule(
 
 // ---- requests -------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     pub id: String,
     pub student_id: String,
@@ -1103,13 +1103,17 @@ fn vetting_scan(conn: &mut DbConnection, ctx: &LifecycleContext<'_>) -> AppResul
 
 // ---- vetting and approval (coordinators) ----------------------------------------------------
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct VettingUpdate {
+    #[schema(value_type = Option<crate::db::enums::BackgroundCheck>)]
     pub background_check_status: Option<String>,
+    /// Between 2000-01-01 and 2099-12-31.
     pub background_check_expires_on: Option<chrono::NaiveDate>,
     pub safeguarding_training_done: Option<bool>,
     pub code_of_conduct_signed: Option<bool>,
     pub approved: Option<bool>,
+    /// How many mentees at once (0 to 10).
+    #[schema(minimum = 0, maximum = 10)]
     pub capacity: Option<i32>,
 }
 
@@ -1132,6 +1136,7 @@ pub fn update_vetting(
         p.background_check_status = s.clone();
     }
     if let Some(d) = update.background_check_expires_on {
+        crate::services::check_date(d, "the background check's expiry date")?;
         p.background_check_expires_at = d.and_hms_opt(0, 0, 0);
     }
     let stamp = |flag: Option<bool>, current: Option<NaiveDateTime>| match flag {

@@ -115,7 +115,7 @@ pub struct Candidate {
     pub answers: Answers,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Suggestion {
     pub mentor_id: String,
     pub name: String,

@@ -19,7 +19,7 @@ use crate::programme_policy::ProgrammePolicy;
 use crate::services::oversight::{self, NewAlert};
 
 /// What the sender is told after sending.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SendOutcome {
     pub id: String,
     pub status: MessageStatus,
@@ -420,14 +420,14 @@ pub fn remoderate_pending(conn: &mut DbConnection, ctx: &MessagingContext<'_>) -
 
 // ---- reading --------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: String,
     pub sender_id: String,
     pub sender_name: String,
     pub mine: bool,
     pub status: String,
-    /// What this reader may see of the text (`None` where it must stay hidden).
+    /// What this reader may see of the text (null where it must stay hidden).
     pub text: Option<String>,
     pub sent_at: String,
     /// The sender's explanation of a held, blocked or redacted message (own messages, staff).
@@ -439,7 +439,7 @@ pub struct MessageView {
     pub original_text: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
     pub id: String,
     pub match_id: String,

@@ -211,7 +211,7 @@ pub fn file_report(
 
 // ---- alerts ---------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AlertView {
     pub id: String,
     pub kind: String,

@@ -16,7 +16,7 @@ use crate::moderation::{Category, Verdict};
 use crate::programme_policy::ProgrammePolicy;
 use crate::services::oversight::{self, NewAlert};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     Approve,
@@ -34,14 +34,14 @@ impl Decision {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContextMessage {
     pub sender_name: String,
     pub text: String,
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub message_id: String,
     pub conversation_id: String,
@@ -187,7 +187,7 @@ pub fn queue(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<QueueItem>
     Ok(items)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionOutcome {
     pub message_id: String,
     pub conversation_id: String,

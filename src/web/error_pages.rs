@@ -27,6 +27,7 @@ fn public_message<B>(res: &ServiceResponse<B>, kind: ErrorKind) -> String {
 fn title(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::NotFound => "Page not found",
+        ErrorKind::MethodNotAllowed => "Not possible here",
         ErrorKind::Forbidden => "Not allowed",
         ErrorKind::Unauthenticated => "Please sign in",
         ErrorKind::TooManyRequests => "Please wait",

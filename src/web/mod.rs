@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod mentoring;
 pub mod oversight;
 pub mod pages;
+pub mod request_guard;
 pub mod session_store;
 pub mod static_files;
 pub mod templates;

@@ -49,6 +49,7 @@ fn pages_rows(conv1: &str, match1: &str) -> Vec<Row> {
         row("/consent/{token}", "/consent/not-a-real-token".into(), [404; 9]),
         row("/surveys/{id}", format!("/surveys/{match1}"), [303, 404, 404, 404, 404, 404, 404, 404, 404]),
         // The API, reached with each role's bearer token (anonymous = none).
+        row("/api/v1/openapi.json", "/api/v1/openapi.json".into(), [200; 9]),
         row("/api/v1/me", "/api/v1/me".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         row("/api/v1/conversations", "/api/v1/conversations".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         row(

@@ -1,6 +1,7 @@
 //! One test binary that spawns the real app (see helpers.rs).
 
 mod access_rules;
+mod api_input;
 mod auth;
 mod authorization;
 mod authorization_writes;
@@ -14,6 +15,7 @@ mod lifecycle;
 mod load_seed;
 mod messaging;
 mod migrations;
+mod openapi;
 mod pages;
 mod plumbing;
 mod smtp;
