@@ -52,12 +52,21 @@ struct Statics {
     email_provider: Regex,
     decorator: Regex,
     obf_domain: Regex,
+    obf_domain_amb: Regex,
+    idn: Regex,
     at_handle: Regex,
     discord: Regex,
     address: Regex,
     address_alt: Regex,
     cue: Regex,
     neg_cue: Regex,
+    neg_number: Regex,
+    vanity: Regex,
+    addr_cue: Regex,
+    addr_tail_cue: Regex,
+    po_box: Regex,
+    addr_city: Regex,
+    vanity_local: Regex,
     finder: LinkFinder,
 }
 
@@ -101,6 +110,12 @@ fn statics() -> &'static Statics {
                 r"\b[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.(?:{tld_alt})\b(?:/[^\s]*)?"
             ))
             .unwrap(),
+            idn: Regex::new(r"[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?(?:[.\x{3002}\x{FF0E}][\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)+(?:/[^\s]*[^\s.,!?)])?").unwrap(),
+            obf_domain_amb: Regex::new(&format!(
+                r"(?-u:\b)[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.(?:{})(?-u:\b)(?:/[^\s]*)?",
+                TLDS_AMBIGUOUS.join("|")
+            ))
+            .unwrap(),
             at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@ ?[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
             discord: Regex::new(r"\b[a-z0-9_.]{2,32}#[0-9]{4}\b").unwrap(),
             address_alt: Regex::new(concat!(
@@ -115,14 +130,29 @@ fn statics() -> &'static Statics {
                 r"[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?,? +",
                 r"((?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.? +)?",
                 r"(?:[a-z0-9][a-z0-9'\.\-]* +){0,3}?)",
-                r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|ter|close|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|gardens|gdns|grove|mews|plaza|pike|broadway)\b\.?",
+                r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|ter|close|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|gardens|gdns|grove|mews|plaza|pike|broadway|heights|hts|view|row|hill|green|point|walk|ridge|park|landing|commons|crossing|bay|cove|glen|loop|quay|wynd|manor)\b\.?",
                 r"(?: +(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?",
                 r"(?:,? *(?:apt|apartment|unit|suite|ste|flat|#)\.? *#?[a-z0-9\-]+)?",
                 r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
             ))
             .unwrap(),
             cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
-            neg_cue: Regex::new(r"\b(?:license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box|barcode|upc|sku|ean|serial|model|part)\b").unwrap(),
+            neg_cue: Regex::new(r"\b(?:unix|timestamp|epoch|license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box|barcode|upc|sku|ean|serial|model|part)\b").unwrap(),
+            neg_number: Regex::new(r"(?-u:\b)(?:serial|student|employee|customer|member|membership|case|ticket|transaction|badge|locker|seat|flight|order|tracking|account|model|part|version|build|invoice|reference|confirmation|policy|registration|licen[cs]e|passport|health card|insurance|product|item|batch|lot|catalog|catalogue|isbn|issn|doi|sample|trial|run|experiment|patient|citation|course|section|student id|id) (?:number|no\.?|num|#|code|id)(?-u:\b)").unwrap(),
+            // Street addresses without a street type need a cue: a lead-in that announces an
+            // address ("i live at", "ship it to") or a tail ("… is my house").
+            addr_cue: Regex::new(concat!(
+                r"(?-u:\b)(?:i live at|i'?m at|im at|we live at|we'?re at|my address is|my addy is|address is|address|addy|my place is|my house is|our (?:new )?(?:place|house|address|home) is|our new (?:place|house)|(?:we )?moved to|",
+                r"(?:send|ship|mail|post|drop|deliver|bring|courier)(?: (?:it|them|this|that|stuff|things|everything|it all|the [a-z]+|my [a-z]+|your [a-z]+))?(?: off| over)? (?:to|at)|come (?:by|over to|to)|pick (?:me|it) up at|find me at)",
+                r" *[:\-]? *",
+                r"((?:(?:apt|apartment|unit|suite|ste|flat|#)\.? ?#?[0-9a-z]{1,5},? *(?:- *)?)?[0-9]{1,5}[a-z]?(?: ?- ?[0-9]{1,5})?,? +(?:(?:n|s|e|w|north|south|east|west)\.? +)?[a-z][a-z'\.]+(?: +[a-z][a-z'\.]+){0,3})",
+            ))
+            .unwrap(),
+            addr_tail_cue: Regex::new(r"(?-u:\b)((?:(?:apt|unit|suite|flat)\.? ?[0-9a-z]{1,5},? *)?[0-9]{1,5}[a-z]? +(?:[a-z][a-z'\.]+ +){1,3}?(?:(?:ne|nw|se|sw) +)?)(?:is (?:my|our) (?:house|place|home|address|addy|apartment|flat)|is where (?:i|we) live|come by|come over|drop by|swing by)(?-u:\b)").unwrap(),
+            po_box: Regex::new(r"(?-u:\b)(?:p\.? ?o\.?|post office) ?box ?#?[0-9]{1,6}(?-u:\b)|(?-u:\b)(?:rr|rural route) ?#?[0-9]{1,3}(?-u:\b)").unwrap(),
+            addr_city: Regex::new(r"^,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2})(?-u:\b)|^, +[a-z]{3,20}(?-u:\b)").unwrap(),
+            vanity: Regex::new(r"(?:(?-u:\b)(?P<one>\+?1)[ .\-]?)?(?:\((?:(?P<tf>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2})\)|(?-u:\b)(?:(?P<tf2>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2}))[ .\-]?(?P<tail>[0-9A-Za-z]{2,8}(?:[ .\-][0-9A-Za-z]{2,8}){0,2})(?-u:\b)").unwrap(),
+            vanity_local: Regex::new(r"(?-u:\b)[2-9][0-9]{2}-[A-Z]{4}(?-u:\b)").unwrap(),
             finder,
         }
     })
@@ -271,6 +301,16 @@ const HANDLE_STOP: &[&str] = &[
     "removed",
     "only",
     "too",
+    "link",
+    "links",
+    "meeting",
+    "lecture",
+    "session",
+    "invite",
+    "bot",
+    "api",
+    "code",
+    "room",
 ];
 
 /// Detect contact details in `text`. Allow-listed URLs are not returned.
@@ -329,6 +369,13 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
     // Phones: digit runs across separators and number words (not inside links).
     phones(f, policy, cue, strict, &shield, &mut out);
 
+    // Vanity numbers ("1-800-FLOWERS", "403-555-CHAD"): letters on the keypad stand for digits.
+    if text.bytes().filter(|b| b.is_ascii_uppercase()).nth(2).is_some()
+        && text.bytes().filter(|b| b.is_ascii_digit()).nth(2).is_some()
+    {
+        vanity_numbers(text, cue || ft.contains("line"), &mut out);
+    }
+
     // Internationalised domains: folding turns non-Latin letters into look-alikes, so also
     // look at the original text.
     if !text.is_ascii() && (text.contains('.') || text.contains('@')) {
@@ -358,6 +405,36 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 _ => continue,
             };
             out.push(RawFinding { kind, start: s, end: e, note: None });
+        }
+    }
+
+    // Internationalised domains without a scheme ("пример.рф", "mäyä-codes.de"), which
+    // linkify only finds with one: a label with a non-ASCII letter, and a non-ASCII TLD or a
+    // common ASCII one.
+    if !text.is_ascii() && text.contains(['.', '\u{3002}', '\u{FF0E}']) {
+        // Only words that hold both a dot and a non-ASCII letter can be one (cheap, and keeps
+        // the Unicode-class regex off ordinary text).
+        let mut cands: Vec<(usize, &str)> = Vec::new();
+        for (b, w) in text.split_whitespace().map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w)) {
+            if w.contains(['.', '\u{3002}', '\u{FF0E}']) && w.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+                cands.push((b, w));
+            }
+        }
+        for (b, m) in cands.iter().flat_map(|&(b, w)| st.idn.find_iter(w).map(move |m| (b, m))) {
+            let d = m.as_str();
+            let host = d.split('/').next().unwrap_or(d);
+            let tld = host.rsplit(['.', '\u{3002}', '\u{FF0E}']).next().unwrap_or("").to_lowercase();
+            if host.is_ascii() || (tld.is_ascii() && !TLDS_COMMON.contains(&tld.as_str())) {
+                continue;
+            }
+            if policy.is_allowed_host(&host.to_lowercase()) {
+                continue;
+            }
+            let s = text[..b + m.start()].chars().count();
+            let e = s + d.chars().count();
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Url, start: s, end: e, note: Some("internationalised domain") });
+            }
         }
     }
 
@@ -419,13 +496,32 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                     }
                 }
             }
+            // TLDs that are also words ("me", "it", "so") only when the dot is bracketed, which
+            // nobody does by accident: "omarzone[.]me".
+            for m in st.obf_domain_amb.find_iter(&v.text) {
+                let (s, e) = v.orig_span(m.start(), m.end());
+                if overlaps_any(&out, s, e) {
+                    continue;
+                }
+                let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
+                if !["[.]", "(.)", "[dot]", "(dot)", "{dot}", "{.}"].iter().any(|b| orig.contains(b)) {
+                    continue;
+                }
+                out.push(RawFinding { kind: Kind::Url, start: s, end: e, note: Some("obfuscated link") });
+            }
             for m in st.obf_domain.find_iter(&v.text) {
                 let (s, e) = v.orig_span(m.start(), m.end());
                 if overlaps_any(&out, s, e) {
                     continue;
                 }
                 let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
-                if !(orig.contains("dot") || orig.contains(" . ") || orig.contains("(.)") || orig.contains("[.]")) {
+                if !(orig.contains("dot")
+                    || orig.contains("d0t")
+                    || orig.contains("d07")
+                    || orig.contains(" . ")
+                    || orig.contains("(.)")
+                    || orig.contains("[.]"))
+                {
                     continue;
                 }
                 if let Some(host) = url_host(m.as_str()) {
@@ -499,6 +595,7 @@ fn addresses(f: &View, has_digit: bool, out: &mut Vec<RawFinding>) {
         let (s, e) = f.orig_span(m.start(), m.end());
         out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: None });
     }
+    untyped_addresses(f, out);
     const TYPES: &[&str] = &[
         "st", "ave", "road", "rd", "blvd", "boul", "drive", "dr", "lane", "ln", "way", "court", "ct", "cres", "place",
         "pl", "rue", "chemin", "route", "terrace", "close", "circle", "highway", "hwy", "parkway", "trail", "gardens",
@@ -509,7 +606,9 @@ fn addresses(f: &View, has_digit: bool, out: &mut Vec<RawFinding>) {
     }
     for m in st.address_alt.find_iter(ft) {
         let words: Vec<&str> = m.as_str().split([' ', '-']).collect();
-        if words.iter().skip(1).any(|w| ADDRESS_STOP.contains(w)) {
+        // The street type itself may be a stop word ("forty two wallaby way").
+        let inner = &words[1..words.len().saturating_sub(1).max(1)];
+        if inner.iter().any(|w| ADDRESS_STOP.contains(w)) {
             continue;
         }
         let (s, e) = f.orig_span(m.start(), m.end());
@@ -517,6 +616,330 @@ fn addresses(f: &View, has_digit: bool, out: &mut Vec<RawFinding>) {
             continue;
         }
         out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: None });
+    }
+}
+
+/// Phone numbers written partly in letters, as on a phone keypad. Letters must be capitals
+/// (how such numbers are printed), except after a toll-free `1-800` prefix; a bare 7-character
+/// local form ("555-CODE") needs a phone word in the message.
+fn vanity_numbers(text: &str, cue: bool, out: &mut Vec<RawFinding>) {
+    let st = statics();
+    for c in st.vanity.captures_iter(text) {
+        let m = c.get(0).unwrap();
+        let toll_free = c.name("tf").is_some() || c.name("tf2").is_some();
+        let tail_m = c.name("tail").unwrap();
+        // The shortest run of tail pieces that makes a whole number ("MY-TUTOR", not
+        // "MY-TUTOR is").
+        let mut tail_end = tail_m.end();
+        let mut n = 0;
+        for (i, ch) in tail_m.as_str().char_indices() {
+            if ch.is_ascii_alphanumeric() {
+                n += 1;
+            } else if n >= 7 {
+                tail_end = tail_m.start() + i;
+                break;
+            }
+        }
+        let tail = &text[tail_m.start()..tail_end];
+        let alnum: Vec<char> = tail.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let letters = alnum.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let digits = alnum.len() - letters;
+        let upper = alnum.iter().filter(|c| c.is_ascii_alphabetic()).all(|c| c.is_ascii_uppercase());
+        let ok = letters >= 3
+            && if toll_free {
+                (7..=8).contains(&alnum.len()) && upper
+            } else {
+                alnum.len() == 7 && upper && digits >= 2 && (m.as_str().contains(['-', '.', '(']))
+            };
+        if !ok {
+            continue;
+        }
+        let s = text[..m.start()].chars().count();
+        let e = s + text[m.start()..tail_end].chars().count();
+        if !overlaps_any(out, s, e) {
+            out.push(RawFinding {
+                kind: Kind::Phone,
+                start: s,
+                end: e,
+                note: Some("vanity number (letters for digits)"),
+            });
+        }
+    }
+    if cue {
+        for m in st.vanity_local.find_iter(text) {
+            let s = text[..m.start()].chars().count();
+            let e = s + m.as_str().chars().count();
+            if !overlaps_any(out, s, e) {
+                out.push(RawFinding {
+                    kind: Kind::Phone,
+                    start: s,
+                    end: e,
+                    note: Some("vanity number (letters for digits)"),
+                });
+            }
+        }
+    }
+}
+
+/// Words that end an untyped street name: chat filler, not part of the address.
+const ADDRESS_END: &[&str] = &[
+    "pls", "plz", "please", "thx", "thanks", "ty", "lol", "haha", "ok", "okay", "if", "when", "and", "so", "for",
+    "then", "come", "anytime", "whenever", "is", "it's", "its", "buzz", "ring", "tmrw", "tomorrow", "today", "tonight",
+    "now", "instead", "btw", "asap", "dont", "don't", "but", "fr", "ngl", "k",
+];
+/// Words after a number that make it a quantity or a time, not a house number.
+const ADDRESS_NOT_NAME: &[&str] = &[
+    "am",
+    "pm",
+    "percent",
+    "people",
+    "students",
+    "kids",
+    "things",
+    "times",
+    "minute",
+    "minutes",
+    "min",
+    "mins",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "second",
+    "seconds",
+    "sec",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "o'clock",
+    "oclock",
+    "degree",
+    "degrees",
+    "point",
+    "points",
+    "pts",
+    "dollars",
+    "bucks",
+    "cents",
+    "pounds",
+    "euros",
+    "followers",
+    "likes",
+    "views",
+    "pages",
+    "page",
+    "questions",
+    "problems",
+    "marks",
+    "grade",
+    "percentile",
+    "more",
+    "less",
+    "left",
+    "done",
+    "out",
+    "of",
+    "tries",
+    "attempts",
+    "levels",
+    "level",
+    "chapters",
+    "chapter",
+    "units",
+    "unit",
+    "steps",
+    "step",
+    "miles",
+    "mile",
+    "km",
+    "blocks",
+    "block",
+    "floors",
+    "floor",
+    "stops",
+    "stop",
+    "words",
+    "lines",
+    "mb",
+    "gb",
+    "ish",
+    "or",
+    "to",
+    "and",
+    "by",
+    "in",
+    "on",
+    "at",
+    "min",
+    "sharp",
+    "rn",
+    "now",
+    "already",
+    "yet",
+    "again",
+    "plus",
+    "max",
+    "tops",
+    "kg",
+    "lbs",
+    "cm",
+    "ft",
+    "feet",
+    "inches",
+    "ml",
+    "g",
+    "mg",
+    "hz",
+    "v",
+    "w",
+    "wpm",
+    "bpm",
+    "mph",
+    "kmh",
+    "fps",
+    "hp",
+    "xp",
+    "elo",
+    "mmr",
+    "gpa",
+    "rating",
+    "rank",
+    "average",
+    "avg",
+    "total",
+    "person",
+    "friend",
+    "teacher",
+    "mentor",
+    "student",
+    "reviewer",
+    "judge",
+    "member",
+    "parent",
+    "kid",
+    "team",
+    "group",
+    "class",
+    "lab",
+    "room",
+    "hall",
+    "building",
+    "bldg",
+    "wing",
+    "classroom",
+    "gym",
+    "library",
+    "cafeteria",
+    "auditorium",
+    "theatre",
+    "theater",
+    "physics",
+    "chemistry",
+    "chem",
+    "biology",
+    "bio",
+    "math",
+    "maths",
+    "science",
+    "engineering",
+    "period",
+    "grade",
+    "episode",
+    "calories",
+    "cal",
+    "words",
+    "characters",
+    "chars",
+    "slides",
+];
+
+/// Street addresses without a street type ("ship it to 612 tuxedo park ne", "i live at 999
+/// lakeview", "161 church is my house") and PO boxes. The number must be followed by one to
+/// three name words that are not units, times or filler.
+fn untyped_addresses(f: &View, out: &mut Vec<RawFinding>) {
+    let st = statics();
+    let ft = f.text.as_str();
+    for m in st.po_box.find_iter(ft) {
+        let (s, e) = f.orig_span(m.start(), m.end());
+        if !overlaps_any(out, s, e) {
+            out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: Some("post office box") });
+        }
+    }
+    if !ft.bytes().any(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let mut cands: Vec<(usize, usize, bool)> = Vec::new();
+    for c in st.addr_cue.captures_iter(ft) {
+        let g = c.get(1).unwrap();
+        cands.push((g.start(), g.end(), false));
+    }
+    for c in st.addr_tail_cue.captures_iter(ft) {
+        let g = c.get(1).unwrap();
+        cands.push((g.start(), g.end(), true));
+    }
+    for (bs, be, tail) in cands {
+        let body = &ft[bs..be];
+        // Split off the house number (and unit prefix) from the name words.
+        let words: Vec<(usize, &str)> = body
+            .split(' ')
+            .scan(bs, |pos, w| {
+                let p = *pos;
+                *pos += w.len() + 1;
+                Some((p, w))
+            })
+            .filter(|(_, w)| !w.is_empty())
+            .collect();
+        let Some(num_i) = words.iter().rposition(|(_, w)| w.starts_with(|c: char| c.is_ascii_digit())) else {
+            continue;
+        };
+        let mut name: Vec<(usize, &str)> = words[num_i + 1..].to_vec();
+        if name.first().is_some_and(|(_, w)| *w == "-") {
+            name.remove(0);
+        }
+        // Trailing filler is not part of the street name.
+        if let Some(cut) = name.iter().position(|(_, w)| ADDRESS_END.contains(&w.trim_matches(['.', ',']))) {
+            name.truncate(cut);
+        }
+        let dir = |w: &str| {
+            matches!(w, "n" | "s" | "e" | "w" | "ne" | "nw" | "se" | "sw" | "north" | "south" | "east" | "west")
+        };
+        let has_dir = name.last().is_some_and(|(_, w)| dir(w.trim_matches(['.', ','])));
+        let core: Vec<&str> =
+            name.iter().map(|(_, w)| w.trim_matches(['.', ','])).filter(|w| !dir(w) && !w.is_empty()).collect();
+        let num = words[num_i].1;
+        let num_digits = num.split('-').map(|p| p.chars().filter(|c| c.is_ascii_digit()).count()).max().unwrap_or(0);
+        if core.is_empty()
+            || core.len() > 3
+            || num.contains(':')
+            || num_digits > 5
+            || core.iter().any(|w| ADDRESS_STOP.contains(w) || ADDRESS_NOT_NAME.contains(w) || w.len() < 2)
+            || is_time_word(num)
+            // A single plural word ("3 classes") is a count, unless a direction follows.
+            || (core.len() == 1 && core[0].ends_with('s') && !has_dir && !tail)
+        {
+            continue;
+        }
+        let last = name.iter().rev().find(|(_, w)| !w.trim_matches(['.', ',']).is_empty());
+        let Some(&(lp, lw)) = last else { continue };
+        let end_b = lp + lw.trim_end_matches(['.', ',']).len();
+        let start_b = words[0].0;
+        // Extend over ", city" and a postcode right after.
+        let rest = &ft[end_b..];
+        let extra = st.addr_city.find(rest).map(|m| m.end()).unwrap_or(0);
+        let (s, e) = f.orig_span(start_b, end_b + extra);
+        if !overlaps_any(out, s, e) {
+            out.push(RawFinding {
+                kind: Kind::Address,
+                start: s,
+                end: e,
+                note: Some("street address without a street type"),
+            });
+        }
     }
 }
 
@@ -940,6 +1363,15 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
         if total < policy.c.file.phone.min_digits {
             continue;
         }
+        // A list of three-digit values ("sample sizes 120 250 310 405"): no part of it is a
+        // phone unless a phone word comes right before.
+        if run.len() >= 4
+            && run.iter().all(|x| !x.word && x.digits.len() == 3)
+            && run.windows(2).all(|w| t[w[0].be..w[1].bs].trim_matches(' ').is_empty())
+            && !statics().cue.is_match(tail_chars(&t[..run[0].bs], 24))
+        {
+            continue;
+        }
         // Try the whole run, then trimmed variants.
         let len = run.len();
         let mut tries: Vec<(usize, usize)> = vec![(0, len)];
@@ -1227,6 +1659,57 @@ fn followed_by_unit(after: &str) -> bool {
             | "kw"
             | "v"
             | "mah"
+            | "nm"
+            | "um"
+            | "pa"
+            | "kpa"
+            | "j"
+            | "kj"
+            | "n"
+            | "ohm"
+            | "ohms"
+            | "gb"
+            | "mb"
+            | "kb"
+            | "tb"
+            | "hours"
+            | "hrs"
+            | "minutes"
+            | "mins"
+            | "sec"
+            | "seconds"
+            | "days"
+            | "weeks"
+            | "months"
+            | "views"
+            | "likes"
+            | "followers"
+            | "subscribers"
+            | "votes"
+            | "copies"
+            | "users"
+            | "downloads"
+            | "cells"
+            | "atoms"
+            | "molecules"
+            | "trials"
+            | "samples"
+            | "runs"
+            | "iterations"
+            | "lines"
+            | "bytes"
+            | "bits"
+            | "pixels"
+            | "px"
+            | "frames"
+            | "fps"
+            | "questions"
+            | "problems"
+            | "marks"
+            | "km/h"
+            | "residents"
+            | "kids"
+            | "members"
     )
 }
 
@@ -1347,6 +1830,22 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     if !has_plus && st.neg_cue.is_match(neg_ctx) {
         return false;
     }
+    // "the serial number on the board is 1234567": an identifier word naming the number a
+    // little further back.
+    if !has_plus && st.neg_number.is_match(tail_chars(&t[..first.bs], 48)) {
+        return false;
+    }
+    // Quantities, not phones: a unit right after ("299 792 458 m/s", "1 800 000 people"),
+    // thousands written in groups of three ending in 000, or a list of equal three-digit
+    // values ("120 250 310 405") -- unless a phone word is right before.
+    let phone_word_before = st.cue.is_match(tail_chars(&t[..first.bs], 24));
+    if !has_plus && !phone_word_before {
+        let thousands = groups.len() >= 2 && groups[1..].iter().all(|&g| g == 3) && digits.ends_with("000");
+        let list3 = groups.len() >= 4 && groups.iter().all(|&g| g == 3) && sep_set(&[' ']);
+        if thousands || list3 || (groups.len() >= 2 && followed_by_unit(&ctx_after)) {
+            return false;
+        }
+    }
     if has_plus {
         if let Ok(p) = phonenumber::parse(None, format!("+{digits}")) {
             if phonenumber::is_valid(&p) {
@@ -1420,6 +1919,37 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
 }
 
 // ---------------------------------------------------------------- platform handles
+
+/// A word shaped like a user name even without digits or `_`: "realkenji", "itszara",
+/// "xhanax", "iamliam", "officialmaya" (common handle prefixes and x-wrapping).
+fn handle_shaped(w: &str) -> bool {
+    const NOT: &[&str] = &[
+        "really",
+        "realize",
+        "realise",
+        "realized",
+        "realised",
+        "realizes",
+        "realistic",
+        "reality",
+        "realm",
+        "realtime",
+        "itself",
+        "xerox",
+        "iambic",
+    ];
+    if w.len() < 6 || !w.bytes().all(|b| b.is_ascii_lowercase()) || NOT.contains(&w) {
+        return false;
+    }
+    ["real", "its", "iam", "official", "thereal", "imthe", "xx"].iter().any(|p| w.starts_with(p))
+        || (w.starts_with('x') && w.ends_with('x'))
+}
+
+/// Marked as a handle: digits, `_` or `.` together with letters, or handle-shaped.
+fn marked_handle(w: &str) -> bool {
+    (w.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.') && w.chars().any(|c| c.is_ascii_alphabetic()))
+        || handle_shaped(w)
+}
 
 fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFinding>) {
     let t = f.text.as_str();
@@ -1514,11 +2044,7 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         // "<handle> on <platform>" (marked handle only)
         if k >= 2 && matches!(w(k - 1), "on" | "in" | "at") {
             let hw = w(k - 2);
-            if hw.len() >= 4
-                && !HANDLE_STOP.contains(&hw)
-                && hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
-                && hw.chars().any(|c| c.is_ascii_alphabetic())
-            {
+            if hw.len() >= 4 && !HANDLE_STOP.contains(&hw) && marked_handle(hw) {
                 let (s, e) = f.orig_span(words[k - 2].0, words[k - 2].1);
                 if !overlaps_any(out, s, e) {
                     out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
@@ -1526,11 +2052,14 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             }
         }
         // "<handle> is my <platform>"
+        // (an unmarked name too when the platform name is unambiguous: "xhanax is my snapchat").
         if k >= 3 && w(k - 1) == "my" && w(k - 2) == "is" {
             let hw = w(k - 3);
+            let before_ok = k == 3 || !matches!(w(k - 4), "what" | "which" | "where" | "how" | "who" | "this" | "that");
             if hw.len() >= 3
                 && !HANDLE_STOP.contains(&hw)
-                && hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
+                && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+                && (marked_handle(hw) || (!*amb && hw.len() >= 4 && before_ok))
             {
                 let (s, e) = f.orig_span(words[k - 3].0, words[k - 3].1);
                 if !overlaps_any(out, s, e) {
@@ -1564,7 +2093,7 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                 && !HANDLE_STOP.contains(&hw)
                 && !aliases.contains_key(hw)
                 && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-            let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.');
+            let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.') || handle_shaped(hw);
             let has_letter = hw.chars().any(|c| c.is_ascii_alphabetic());
             let last = j + 1 == words.len();
             let colon_after = t[words[k].1..].trim_start().starts_with(':');
@@ -1706,5 +2235,93 @@ mod tests {
         assert!(kinds("walk 3 blocks down the road").is_empty());
         assert!(kinds("look at the graph on page 12").is_empty());
         assert!(kinds("meet at 5 pm").is_empty());
+    }
+
+    fn has(text: &str, kind: &str) -> bool {
+        kinds(text).iter().any(|k| k.0 == kind)
+    }
+
+    #[test]
+    fn vanity_numbers_found() {
+        assert_eq!(kinds("call 1-800-FLOWERS now")[0], ("phone".into(), "1-800-FLOWERS".into()));
+        assert_eq!(kinds("1-888-MY-TUTOR is my line")[0].1, "1-888-MY-TUTOR");
+        assert!(has("text me at 403-555-CHAD", "phone"));
+        assert!(has("my line is 555-CODE", "phone"));
+        for t in [
+            "PHYS 212 LECTURE",
+            "an 800 word essay",
+            "1-800 numbers are toll free",
+            "HTTP 404 NOT FOUND",
+            "the 555-CODE chip",
+        ] {
+            assert!(!has(t, "phone"), "{t}: {:?}", kinds(t));
+        }
+    }
+
+    #[test]
+    fn untyped_addresses_and_po_boxes() {
+        for t in [
+            "ship it to 612 tuxedo park ne pls",
+            "i live at 999 lakeview",
+            "161 church is my house",
+            "drop it at apt 4b 220 king",
+            "send it to PO Box 1234, Red Deer AB",
+            "i live at 1402-88 harbour, toronto M5J 2L2",
+            "its forty two wallaby way sydney",
+            "4628 S Church View come by anytime",
+        ] {
+            assert!(has(t, "address"), "{t}: {:?}", kinds(t));
+        }
+        for t in [
+            "send it to 3 people",
+            "im at 42 percent",
+            "I'm at 5 now",
+            "we moved to 3 classes a day",
+            "come by at 4 tomorrow",
+            "i'm at 2 hours of sleep lol",
+            "I'm at 80 followers",
+            "send the report to 2 teachers",
+            "i'm at 3 out of 5 problems done",
+            "one way street",
+        ] {
+            assert!(!has(t, "address"), "{t}: {:?}", kinds(t));
+        }
+    }
+
+    #[test]
+    fn idn_and_leet_domains() {
+        assert!(has("пример.рф has my info", "url"));
+        assert!(has("check out mäyä-codes.de/me ok", "url"));
+        assert!(!has("my résumé.pdf is attached", "url"));
+        assert!(has("priya.k20 at r0g3rs.c0m", "email"));
+        assert!(has("tariq d07 04@a0l d07 c0m", "email"));
+        assert!(has("omarzone[.]me is my page", "url"));
+        assert!(has("check out hanaspace d0t app", "url"));
+        assert!(!has("the dot is small", "url"));
+    }
+
+    #[test]
+    fn handle_shapes() {
+        assert!(has("xhanax is my snapchat", "handle"));
+        assert!(has("im realkenji on wechat", "handle"));
+        assert!(has("add me on twitch: kenji_codes", "handle"));
+        assert!(!has("i learned python from youtube videos", "handle"));
+        assert!(!has("this is my snapchat story idea", "handle"));
+        assert!(!has("the teacher will send the zoom link", "handle"));
+    }
+
+    #[test]
+    fn quantities_are_not_phones() {
+        for t in [
+            "the speed of light is 299 792 458 m/s",
+            "1 800 000 people live there",
+            "the population is 8 100 000 000",
+            "sample sizes 120 250 310 405",
+            "the serial number on the arduino is 1234567",
+            "my student number is 20261234",
+        ] {
+            assert!(!has(t, "phone"), "{t}: {:?}", kinds(t));
+        }
+        assert!(has("call 299 792 4580", "phone"));
     }
 }

@@ -13,6 +13,7 @@ mod jsonl;
 mod normalize;
 mod pipeline;
 pub mod policy;
+mod split;
 
 use std::collections::BTreeMap;
 

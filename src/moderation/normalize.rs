@@ -309,6 +309,29 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
                 continue;
             }
         }
+        // Leetspeak in the domain of an e-mail ("r0g3rs.c0m", "@a0l"): a word right after
+        // the '@', or after a '.' once an '@' was seen, that mixes letters and digits is read
+        // as letters. Same length, so the byte map stays exact.
+        if kind == TokKind::Word && (out.text.ends_with('@') || (out.text.ends_with('.') && out.text.contains('@'))) {
+            let w = word(k);
+            if w.bytes().any(|b| b.is_ascii_digit()) && w.bytes().any(|b| b.is_ascii_alphabetic()) && w.is_ascii() {
+                for (off, c) in w.char_indices() {
+                    let r = match c {
+                        '0' => 'o',
+                        '1' => 'i',
+                        '3' => 'e',
+                        '4' => 'a',
+                        '5' => 's',
+                        '7' => 't',
+                        c => c,
+                    };
+                    out.push(r, f.map[s + off]);
+                }
+                obfuscated = true;
+                k += 1;
+                continue;
+            }
+        }
         emit_range(&mut out, s, e);
         k += 1;
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::detect::{self, Kind, RawFinding};
 use super::normalize::{folded_view, word_view};
+use super::split;
 use super::{Action, Category, Classifier, Finding, ModerationError, Policy, PriorMessage, SenderRole, Verdict};
 
 /// The moderation pipeline. `Send + Sync`; share it behind an `Arc`.
@@ -194,6 +195,7 @@ impl Pipeline {
 
         // Fragments of a contact detail sent piece by piece ("555", "at yahoo", "dot com").
         let frag = fragment_kind(text, &p.c.mail_providers);
+        let mut frag_flagged = false;
         if let Some(fk) = frag {
             let standalone =
                 matches!(fk, Fragment::Spelled | Fragment::EmailPiece | Fragment::PhonePrefix | Fragment::Handle);
@@ -217,6 +219,7 @@ impl Pipeline {
                         raw.sort_by_key(|f| (f.start, f.end));
                     }
                 }
+                frag_flagged = true;
                 let e = hits.hits.entry(Category::ContactInfo).or_insert((0, 0, String::new()));
                 e.0 += 1;
                 notes.push(if continues {
@@ -224,6 +227,24 @@ impl Pipeline {
                 } else {
                     "contact_info: this message looks like part of a contact detail (digits or address pieces sent on their own).".to_string()
                 });
+            }
+        }
+
+        // The first piece of a detail sent in parts ("my cell 204", "gmail: ros", a bare "416").
+        if !frag_flagged && !raw.iter().any(|r| matches!(r.kind, Kind::Phone | Kind::Email)) {
+            if let Some((kind, fs, fe)) = split::first_piece(text, context, &window) {
+                raw.push(RawFinding {
+                    kind,
+                    start: fs,
+                    end: fe,
+                    note: Some("part of a contact detail sent in pieces"),
+                });
+                raw.sort_by_key(|f| (f.start, f.end));
+                hits.hits.entry(Category::ContactInfo).or_insert((0, 0, String::new())).0 += 1;
+                notes.push(
+                    "contact_info: this message looks like the first part of a contact detail sent over several messages."
+                        .to_string(),
+                );
             }
         }
 
@@ -488,8 +509,12 @@ fn fragment_kind(text: &str, providers: &[String]) -> Option<Fragment> {
     if toks.is_empty() {
         return None;
     }
+    // A decimal ("24.0", "4.03") is a reading, not a piece of a number: a '.' only joins
+    // groups of three or more digits ("403.555").
     let is_digits = |t: &str| {
-        t.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.') && t.chars().any(|c| c.is_ascii_digit())
+        t.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+            && t.chars().any(|c| c.is_ascii_digit())
+            && (!t.contains('.') || t.split('.').all(|g| g.trim_matches('-').len() >= 3))
     };
     let provider = |t: &str| providers.iter().any(|p| p.split('.').next() == Some(t));
     if toks.iter().all(|t| is_digits(t)) {

@@ -4,4 +4,5 @@
 mod contract;
 mod corpus;
 mod fuzz_seeds;
+mod generalisation;
 mod robustness;
