@@ -66,24 +66,31 @@ fn sender_role(role: Role) -> AppResult<SenderRole> {
 }
 
 /// Text one side of a mentorship shows the other outside the conversation (goals, goal notes,
-/// the note answering a request) passes the same pipeline as a message. These fields have no
-/// review queue, so text the pipeline would not deliver unchanged is refused with its reasons.
-pub fn screen_shared_text(pipeline: &Pipeline, actor: &Actor, text: &str) -> AppResult<()> {
+/// the note answering a request) must not carry what moderation stops in messages. These
+/// fields have no review queue, so the check is the rules' (contact details and links that
+/// are not allow-listed, strong grooming phrases), which do not guess: a classifier false
+/// positive here would refuse harmless notes with nobody to overturn it.
+pub fn screen_shared_text(pipeline: &Pipeline, _actor: &Actor, text: &str) -> AppResult<()> {
     if text.trim().is_empty() {
         return Ok(());
     }
-    let role = if actor.role == Role::Student { SenderRole::Student } else { SenderRole::Mentor };
-    match pipeline.moderate(text, &actor.user_id, role, &[]) {
-        Ok(verdict) if verdict.action == Action::Deliver => Ok(()),
-        Ok(verdict) => {
-            let why = verdict.reasons.join(" ");
-            Err(AppError::bad_request(format!(
-                "This was not saved because it would not pass the programme's safety checks. {why} \
-                 Please keep contact details, private arrangements and personal matters out of it."
-            )))
-        }
-        Err(refused) => Err(AppError::bad_request(format!("This was not saved: {refused}"))),
+    let mut kinds: Vec<String> = pipeline.findings(text).into_iter().map(|f| f.kind.replace('_', " ")).collect();
+    kinds.dedup();
+    let phrases: Vec<&str> = pipeline
+        .phrase_hits(text)
+        .hits
+        .iter()
+        .filter(|(category, (strong, _, _))| *strong > 0 && **category != Category::SelfHarm)
+        .map(|(category, _)| category.as_str())
+        .collect();
+    if kinds.is_empty() && phrases.is_empty() {
+        return Ok(());
     }
+    let what = kinds.into_iter().chain(phrases.into_iter().map(|p| p.replace('_', " "))).collect::<Vec<_>>().join(", ");
+    Err(AppError::bad_request(format!(
+        "This was not saved because it would not pass the programme's safety checks ({what}). \
+         Please keep contact details, links, private arrangements and personal matters out of it."
+    )))
 }
 
 /// Checks everything that can be checked before storing: access, state, length, rate.
