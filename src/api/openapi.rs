@@ -27,25 +27,10 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code.
-    pub code: ErrorCode,
+    /// One per status: 400, 401, 403, 404, 405, 409, 413, 429, 503, 500.
+    pub code: crate::error::ErrorKind,
     /// What went wrong, in words for a person.
     pub message: String,
-}
-
-/// The `code` of an error answer (one per status: 400, 401, 403, 404, 405, 409, 413, 429, 503, 500).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    BadRequest,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    TooManyRequests,
-    Unavailable,
-    Internal,
 }
 
 struct BearerScheme;
