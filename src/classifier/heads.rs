@@ -89,20 +89,25 @@ impl Heads {
     pub fn predict(&self, x: &[f32]) -> BTreeMap<Category, f32> {
         let mut z: Vec<f32> = x.iter().zip(&self.mean).zip(&self.std).map(|((v, m), s)| (v - m) / s).collect();
         if let Some(d) = &self.hidden {
-            z =
-                d.w.iter()
-                    .zip(&d.b)
-                    .map(|(row, b)| (row.iter().zip(&z).map(|(a, x)| a * x).sum::<f32>() + b).max(0.0))
-                    .collect();
+            z = d.w.iter().zip(&d.b).map(|(row, b)| (dot(row, &z) + b).max(0.0)).collect();
         }
-        self.heads
-            .iter()
-            .map(|(c, h)| {
-                let logit: f32 = h.w.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>() + h.b;
-                (*c, sigmoid(logit))
-            })
-            .collect()
+        self.heads.iter().map(|(c, h)| (*c, sigmoid(dot(&h.w, &z) + h.b))).collect()
     }
+}
+
+/// Dot product with eight independent partial sums: the compiler vectorises it (a plain
+/// `zip().sum()` is a serial chain of f32 adds), which keeps the 384-unit ensemble layer at about
+/// the cost of the former 128-unit one (per message, next to the encoder's ~10 ms).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for ((s, p), q) in acc.iter_mut().zip(x).zip(y) {
+            *s += p * q;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 pub fn sigmoid(x: f32) -> f32 {
