@@ -49,6 +49,10 @@ pub struct TrainArgs {
     pub noise_copies: usize,
     /// Weight of a noisy copy relative to its source line.
     pub noise_weight: f32,
+    /// Copies of every benign corpus and team line with a long identifier added (a timestamp,
+    /// an order or ticket number): concrete numbers are the rules' job, and without these the
+    /// heads learnt "long digit run = contact detail" from the positives (0 = off).
+    pub identifier_copies: usize,
     /// Independently initialised hidden layers trained and averaged in logit space (stored as
     /// one wider hidden layer, so inference and the file format are unchanged).
     pub ensemble: usize,
@@ -97,6 +101,7 @@ impl TrainArgs {
             oof_out: None,
             noise_copies: 0,
             noise_weight: 0.5,
+            identifier_copies: 1,
             ensemble: 3,
             context_messages: 0,
             ngram_dim: 0,
@@ -287,6 +292,41 @@ fn rows_of(ex: &[&Example], feats: &[&Vec<f32>], args: &TrainArgs) -> Rows {
 pub(crate) const TEAM_SOURCE: &str = "team";
 pub(crate) const NOISE_SOURCE: &str = "noise";
 
+/// `text` with one long identifier that is not a phone number added at the start or the end:
+/// a millisecond timestamp, an order, ticket or student number, a tracking code. Deterministic
+/// in `seed`. Thirteen digits and more, or letters mixed in, so that no copy carries a number
+/// the phone rules would (rightly) treat as one.
+pub(crate) fn with_identifier(text: &str, seed: u64) -> String {
+    let mut rng = seed;
+    let mut next = |n: u64| -> u64 {
+        rng = splitmix(rng);
+        rng % n.max(1)
+    };
+    // Digits drawn up front so that one closure owns the generator.
+    let pool: Vec<u8> = (0..24).map(|_| b'0' + next(10) as u8).collect();
+    let digits = |len: usize, first: u64| -> String {
+        let mut d = char::from(b'0' + (first % 10) as u8).to_string();
+        d.extend(pool.iter().take(len - 1).map(|b| char::from(*b)));
+        d
+    };
+    let id = match next(6) {
+        0 => digits(13, 1 + next(9)),
+        1 => format!("17{}", &digits(12, 0)[1..]),
+        2 => format!("#{}", digits(13 + next(4) as usize, 1 + next(9))),
+        3 => {
+            let d = digits(17, 1 + next(9));
+            format!("{}-{}-{}", &d[..3], &d[3..10], &d[10..])
+        }
+        4 => format!("1Z{}", digits(16, next(10))),
+        _ => digits(14 + next(6) as usize, 1 + next(9)),
+    };
+    if next(3) == 0 {
+        format!("{id} {text}")
+    } else {
+        format!("{text} {id}")
+    }
+}
+
 /// One spelling-noise variant of `text`, deterministic in `seed`: one or two edits of the
 /// kinds people use to slip past filters (and HateCheck tests) — a letter dropped, two letters
 /// swapped, leetspeak digits, a word spaced out or split, two words run together.
@@ -399,6 +439,14 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
             if t != e.text {
                 let mut n = e.clone();
                 n.text = t;
+                n.source = NOISE_SOURCE.into();
+                noisy.push((i, n));
+            }
+        }
+        if e.benign() {
+            for c in 0..args.identifier_copies {
+                let mut n = e.clone();
+                n.text = with_identifier(&e.text, args.seed ^ str_hash(&e.id) ^ splitmix(c as u64 + 101));
                 n.source = NOISE_SOURCE.into();
                 noisy.push((i, n));
             }
@@ -647,7 +695,7 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
         let _ = writeln!(s, "- team-written (`data/training/{}`): {} lines", super::data::TEAM_FILE, r.team_examples);
     }
     if r.noisy_examples > 0 {
-        let _ = writeln!(s, "- spelling-noise copies of corpus and team lines: {}", r.noisy_examples);
+        let _ = writeln!(s, "- spelling-noise and identifier copies of corpus and team lines: {}", r.noisy_examples);
     }
     for (k, v) in &r.public_examples {
         let _ = writeln!(s, "- public `{k}`: {v} lines");
@@ -690,6 +738,18 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifier_copies_are_deterministic_and_long() {
+        let a = with_identifier("see you at the fair", 9);
+        assert_eq!(a, with_identifier("see you at the fair", 9));
+        assert!(a.contains("see you at the fair"));
+        for s in 0..50 {
+            let t = with_identifier("ok", s);
+            let longest = t.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+            assert!(longest >= 6, "{t}");
+        }
+    }
 
     #[test]
     fn spelling_noise_is_deterministic_and_edits() {
