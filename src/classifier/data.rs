@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use super::encoder::{prepare, Embed, DIM};
 use crate::moderation::{Category, PriorMessage, SenderRole};
 
+/// File name of the team-written training lines inside `data/training/`.
+pub const TEAM_FILE: &str = "team-written.jsonl";
+
 #[derive(Debug, Clone)]
 pub struct Example {
     pub id: String,
@@ -115,6 +118,9 @@ pub fn read_public(dir: &Path) -> Result<Vec<Example>, String> {
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        // The team-written lines are in the corpus format and trained on as in-domain data
+        // (`TrainArgs::team_data`), not as a public set.
+        .filter(|p| p.file_name().is_none_or(|n| n != TEAM_FILE))
         .collect();
     files.sort();
     let mut out = Vec::new();

@@ -12,9 +12,9 @@ use serde::Serialize;
 use super::config::{ClassifierConfig, EncoderCfg};
 use super::data::{read_corpus, read_public, EmbedCache, Example};
 use super::encoder::{Embed, Encoder, DIM};
-use super::heads::{fit, Fit, Heads, Rows};
+use super::heads::{fit_ensemble, Fit, Heads, Rows};
 use super::manifest::Manifest;
-use super::metrics::{auprc, rate_at, tune_threshold};
+use super::metrics::{auprc, fpr_point, rate_at, tune_threshold};
 use super::{ClassifierRunError, CONFIG_FILE, ENCODER_DIR, HEADS_FILE};
 use crate::moderation::Category;
 
@@ -37,12 +37,36 @@ pub struct TrainArgs {
     pub l2: f64,
     /// Weight of a public-data line relative to a corpus line (the corpus is the target domain).
     pub public_weight: f32,
+    /// Team-written lines in the corpus format (`data/training/team-written.jsonl`): same domain
+    /// as the corpus, in every training fold, never scored out-of-fold. `None` = corpus only.
+    pub team_data: Option<PathBuf>,
+    /// Weight of a team-written line relative to a corpus line.
+    pub team_weight: f32,
+    /// Weight of a benign corpus or team line (the look-alike negatives), relative to 1.
+    pub benign_weight: f32,
+    /// Spelling-noise copies (character deletion, swap, leetspeak, spaces added or removed) of
+    /// every harassment and benign corpus and team line added to training (0 = off).
+    pub noise_copies: usize,
+    /// Weight of a noisy copy relative to its source line.
+    pub noise_weight: f32,
+    /// Copies of every benign corpus and team line with a long identifier added (a timestamp,
+    /// an order or ticket number): concrete numbers are the rules' job, and without these the
+    /// heads learnt "long digit run = contact detail" from the positives (0 = off).
+    pub identifier_copies: usize,
+    /// Independently initialised hidden layers trained and averaged in logit space (stored as
+    /// one wider hidden layer, so inference and the file format are unchanged).
+    pub ensemble: usize,
     /// Hidden units of the shared layer (0 = logistic regression per category).
     pub hidden: usize,
     /// Earlier messages of the conversation whose mean embedding is added as features (0 = off).
     pub context_messages: usize,
     /// Hashed character n-gram features appended (0 = off).
     pub ngram_dim: usize,
+    /// `data/training/`: when the public sets are not trained on, the final heads are checked on
+    /// HateCheck's train part (hold-out excluded) for the spelling-variation gap. `None` = skip.
+    pub hatecheck_check_dir: Option<PathBuf>,
+    /// Write the out-of-fold scores (ids, labels, scores; no message text) as JSON here.
+    pub oof_out: Option<PathBuf>,
     /// Benign false-positive rate allowed per category when tuning thresholds (cross-validated).
     pub max_benign_fpr: f64,
     /// Recall aimed for when tuning thresholds.
@@ -69,9 +93,21 @@ impl TrainArgs {
             l2: 0.1,
             hidden: 128,
             public_weight: 0.5,
+            // Relative to the working directory, like the CLI's other defaults (repository root).
+            team_data: Some(Path::new("data/training").join(super::data::TEAM_FILE)),
+            team_weight: 1.0,
+            benign_weight: 1.0,
+            hatecheck_check_dir: Some(PathBuf::from("data/training")),
+            oof_out: None,
+            noise_copies: 0,
+            noise_weight: 0.5,
+            identifier_copies: 1,
+            ensemble: 3,
             context_messages: 0,
             ngram_dim: 0,
-            max_benign_fpr: 0.005,
+            // One out-of-fold benign line in ~480 per category: nine heads add up, and the
+            // pipeline's benign intervention rate is their union (measured: 5.4 % at 0.5 %).
+            max_benign_fpr: 0.003,
             target_recall: 0.97,
             write_policy: true,
             write_models: true,
@@ -88,6 +124,8 @@ pub struct CvMetrics {
     pub threshold: f32,
     pub recall: f64,
     pub benign_fpr: f64,
+    /// Recall at the lowest threshold that keeps out-of-fold benign false positives <= 1 %.
+    pub recall_at_1pct_fpr: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +137,13 @@ pub struct TrainReport {
     pub seed: u64,
     pub context_messages: usize,
     pub cv: BTreeMap<Category, CvMetrics>,
+    /// Out-of-fold benign corpus lines with any category at or above its threshold.
+    pub cv_benign_any_flag: f64,
+    pub team_examples: usize,
+    pub noisy_examples: usize,
+    /// HateCheck train part, not trained on: (plain hateful recall, spelling-variation recall,
+    /// non-hateful flag rate) at the tuned harassment threshold.
+    pub hatecheck_check: Option<(f64, f64, f64)>,
     pub final_loss: f32,
     pub heads_path: Option<PathBuf>,
     pub policy_path: Option<PathBuf>,
@@ -208,16 +253,32 @@ pub(crate) fn build_features(
     Ok(out)
 }
 
-fn rows_of(ex: &[&Example], feats: &[&Vec<f32>], public_weight: f32) -> Rows {
+/// Training weight of one line (before class balancing).
+fn row_weight(e: &Example, args: &TrainArgs) -> f32 {
+    let (w, in_domain) = match e.source.as_str() {
+        // The project's own corpus is the target domain: weigh it above public data.
+        "corpus" => (1.0, true),
+        TEAM_SOURCE => (args.team_weight, true),
+        NOISE_SOURCE => (args.noise_weight, true),
+        _ => (args.public_weight, false),
+    };
+    if in_domain && e.benign() {
+        w * args.benign_weight
+    } else {
+        w
+    }
+}
+
+fn rows_of(ex: &[&Example], feats: &[&Vec<f32>], args: &TrainArgs) -> Rows {
     let mut r = Rows::default();
     for (e, f) in ex.iter().zip(feats) {
         let mut y = [0f32; 9];
         let mut k = [0f32; 9];
+        let w = row_weight(e, args);
         for (i, c) in Category::ALL.iter().enumerate() {
             y[i] = if e.has(*c) { 1.0 } else { 0.0 };
             if e.known.contains(c) {
-                // The project's own corpus is the target domain: weigh it above public data.
-                k[i] = if e.source == "corpus" { 1.0 } else { public_weight };
+                k[i] = w;
             }
         }
         r.x.push((*f).clone());
@@ -225,6 +286,113 @@ fn rows_of(ex: &[&Example], feats: &[&Vec<f32>], public_weight: f32) -> Rows {
         r.known.push(k);
     }
     r
+}
+
+/// `source` of team-written lines and of noisy copies.
+pub(crate) const TEAM_SOURCE: &str = "team";
+pub(crate) const NOISE_SOURCE: &str = "noise";
+
+/// `text` with one long identifier that is not a phone number added at the start or the end:
+/// a millisecond timestamp, an order, ticket or student number, a tracking code. Deterministic
+/// in `seed`. Thirteen digits and more, or letters mixed in, so that no copy carries a number
+/// the phone rules would (rightly) treat as one.
+pub(crate) fn with_identifier(text: &str, seed: u64) -> String {
+    let mut rng = seed;
+    let mut next = |n: u64| -> u64 {
+        rng = splitmix(rng);
+        rng % n.max(1)
+    };
+    // Digits drawn up front so that one closure owns the generator.
+    let pool: Vec<u8> = (0..24).map(|_| b'0' + next(10) as u8).collect();
+    let digits = |len: usize, first: u64| -> String {
+        let mut d = char::from(b'0' + (first % 10) as u8).to_string();
+        d.extend(pool.iter().take(len - 1).map(|b| char::from(*b)));
+        d
+    };
+    let id = match next(6) {
+        0 => digits(13, 1 + next(9)),
+        1 => format!("17{}", &digits(12, 0)[1..]),
+        2 => format!("#{}", digits(13 + next(4) as usize, 1 + next(9))),
+        3 => {
+            let d = digits(17, 1 + next(9));
+            format!("{}-{}-{}", &d[..3], &d[3..10], &d[10..])
+        }
+        4 => format!("1Z{}", digits(16, next(10))),
+        _ => digits(14 + next(6) as usize, 1 + next(9)),
+    };
+    if next(3) == 0 {
+        format!("{id} {text}")
+    } else {
+        format!("{text} {id}")
+    }
+}
+
+/// One spelling-noise variant of `text`, deterministic in `seed`: one or two edits of the
+/// kinds people use to slip past filters (and HateCheck tests) — a letter dropped, two letters
+/// swapped, leetspeak digits, a word spaced out or split, two words run together.
+pub(crate) fn spelling_noise(text: &str, seed: u64) -> String {
+    let mut rng = seed;
+    let mut next = |n: usize| -> usize {
+        rng = splitmix(rng);
+        (rng % n.max(1) as u64) as usize
+    };
+    let mut words: Vec<Vec<char>> = text.split(' ').map(|w| w.chars().collect()).collect();
+    let edits = 1 + next(2);
+    for _ in 0..edits {
+        // Edit a word with at least three letters (the content words carry the meaning).
+        let cand: Vec<usize> =
+            (0..words.len()).filter(|i| words[*i].iter().filter(|c| c.is_alphabetic()).count() >= 3).collect();
+        if cand.is_empty() {
+            break;
+        }
+        let wi = cand[next(cand.len())];
+        let w = &mut words[wi];
+        match next(5) {
+            0 => {
+                let i = 1 + next(w.len() - 1);
+                w.remove(i);
+            }
+            1 => {
+                let i = next(w.len() - 1);
+                w.swap(i, i + 1);
+            }
+            2 => {
+                for c in w.iter_mut() {
+                    let l = match c.to_ascii_lowercase() {
+                        'a' => '4',
+                        'e' => '3',
+                        'i' => '1',
+                        'o' => '0',
+                        's' => '5',
+                        't' => '7',
+                        x => x,
+                    };
+                    if l != *c && next(3) > 0 {
+                        *c = l;
+                    }
+                }
+            }
+            3 => {
+                if next(2) == 0 {
+                    let spaced: Vec<char> = w.iter().flat_map(|c| [*c, ' ']).collect();
+                    *w = spaced[..spaced.len() - 1].to_vec();
+                } else {
+                    let i = 1 + next(w.len() - 1);
+                    w.insert(i, ' ');
+                }
+            }
+            _ => {
+                if wi + 1 < words.len() {
+                    let tail = words.remove(wi + 1);
+                    words[wi].extend(tail);
+                } else if wi > 0 {
+                    let tail = words.remove(wi);
+                    words[wi - 1].extend(tail);
+                }
+            }
+        }
+    }
+    words.iter().map(|w| w.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
 /// Train the heads. See [`TrainArgs`].
@@ -241,12 +409,53 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
             args.corpus_train.display()
         )));
     }
+    let team: Vec<Example> = match &args.team_data {
+        Some(p) => read_corpus(p)
+            .map_err(ClassifierRunError)?
+            .into_iter()
+            .map(|mut e| {
+                e.source = TEAM_SOURCE.into();
+                e
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let public: Vec<Example> = match &args.public_dir {
         Some(d) => read_public(d).map_err(ClassifierRunError)?.into_iter().filter(|e| !e.holdout).collect(),
         None => Vec::new(),
     };
+    // Noisy copies of corpus and team lines, each remembering its source line so that a fold
+    // never trains on a copy of a line it scores.
+    let mut noisy: Vec<(usize, Example)> = Vec::new();
+    for (i, e) in corpus.iter().chain(team.iter()).enumerate() {
+        // Harassment lines and benign ones only: the spelling gap is a harassment problem, and
+        // noisy copies of the other categories lowered their cross-validated AUPRC. Benign copies
+        // keep "misspelt" from becoming a harassment feature.
+        if !(e.has(Category::Harassment) || e.benign()) {
+            continue;
+        }
+        for c in 0..args.noise_copies {
+            let t = spelling_noise(&e.text, args.seed ^ str_hash(&e.id) ^ splitmix(c as u64 + 1));
+            if t != e.text {
+                let mut n = e.clone();
+                n.text = t;
+                n.source = NOISE_SOURCE.into();
+                noisy.push((i, n));
+            }
+        }
+        if e.benign() {
+            for c in 0..args.identifier_copies {
+                let mut n = e.clone();
+                n.text = with_identifier(&e.text, args.seed ^ str_hash(&e.id) ^ splitmix(c as u64 + 101));
+                n.source = NOISE_SOURCE.into();
+                noisy.push((i, n));
+            }
+        }
+    }
     let mut all: Vec<Example> = corpus.clone();
+    all.extend(team.iter().cloned());
     all.extend(public.iter().cloned());
+    all.extend(noisy.iter().map(|(_, e)| e.clone()));
     let feats = build_features(
         &enc as &dyn Embed,
         &salt,
@@ -256,7 +465,9 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         args.ngram_dim,
         args.progress,
     )?;
-    let (cf, pf) = feats.split_at(corpus.len());
+    let (cf, rest) = feats.split_at(corpus.len());
+    let (tf, rest) = rest.split_at(team.len());
+    let (pf, nf) = rest.split_at(public.len());
 
     let fitp = Fit {
         epochs: args.epochs,
@@ -266,9 +477,10 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         hidden: args.hidden,
         seed: args.seed,
     };
+    let ensemble = if args.hidden > 0 { args.ensemble.max(1) } else { 1 };
     let folds = assign_folds(&corpus, args.folds, args.seed);
     let mut oof: Vec<BTreeMap<Category, f32>> = vec![BTreeMap::new(); corpus.len()];
-    let total = (args.folds + 1) as u64 * args.epochs as u64;
+    let total = (args.folds + 1) as u64 * (args.epochs * ensemble) as u64;
     let pb = bar(args.progress, total, "fitting heads");
     let mut last_loss = 0f32;
     for k in 0..args.folds {
@@ -280,10 +492,18 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
                 fs.push(&cf[i]);
             }
         }
+        ex.extend(team.iter());
+        fs.extend(tf.iter());
         ex.extend(public.iter());
         fs.extend(pf.iter());
+        for ((src, e), f) in noisy.iter().zip(nf) {
+            if *src >= corpus.len() || folds[*src] != k {
+                ex.push(e);
+                fs.push(f);
+            }
+        }
         let mut done = 0usize;
-        let heads = fit(&rows_of(&ex, &fs, args.public_weight), fitp, &mut |t, loss| {
+        let heads = fit_ensemble(&rows_of(&ex, &fs, args), fitp, ensemble, &mut |t, loss| {
             pb.inc((t - done) as u64);
             done = t;
             pb.set_message(format!("fold {}/{} loss {loss:.4}", k + 1, args.folds));
@@ -295,6 +515,15 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         for (i, _) in corpus.iter().enumerate().filter(|(i, _)| folds[*i] == k) {
             oof[i] = heads.predict(&cf[i]);
         }
+    }
+    if let Some(p) = &args.oof_out {
+        let rows: Vec<serde_json::Value> = corpus
+            .iter()
+            .zip(&oof)
+            .map(|(e, s)| serde_json::json!({"id": e.id, "family": e.family, "labels": e.labels, "scores": s}))
+            .collect();
+        let j = serde_json::to_string(&rows).map_err(|e| ClassifierRunError(format!("{}: {e}", p.display())))?;
+        std::fs::write(p, j).map_err(|e| ClassifierRunError(format!("{}: {e}", p.display())))?;
     }
     // Thresholds and cross-validated metrics.
     let benign_idx: Vec<usize> = (0..corpus.len()).filter(|i| corpus[*i].benign()).collect();
@@ -316,15 +545,19 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
                 threshold: t,
                 recall: rate_at(&pos, t),
                 benign_fpr: rate_at(&ben, t),
+                recall_at_1pct_fpr: rate_at(&pos, fpr_point(&ben, 0.01)),
             },
         );
         thresholds.insert(c, t);
     }
+    let benign_any_flag =
+        benign_idx.iter().filter(|i| Category::ALL.iter().any(|c| oof[**i][c] >= thresholds[c])).count() as f64
+            / benign_idx.len().max(1) as f64;
     // Final fit on everything.
     let ex: Vec<&Example> = all.iter().collect();
     let fs: Vec<&Vec<f32>> = feats.iter().collect();
     let mut done = 0usize;
-    let mut heads: Heads = fit(&rows_of(&ex, &fs, args.public_weight), fitp, &mut |t, loss| {
+    let mut heads: Heads = fit_ensemble(&rows_of(&ex, &fs, args), fitp, ensemble, &mut |t, loss| {
         pb.inc((t - done) as u64);
         done = t;
         last_loss = loss;
@@ -334,6 +567,39 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
     pb.finish_and_clear();
     heads.context_messages = args.context_messages;
     heads.ngram_dim = args.ngram_dim;
+    let mut hatecheck_check = None;
+    if let (Some(dir), None) =
+        (args.hatecheck_check_dir.as_ref().filter(|d| d.join("hatecheck.jsonl").is_file()), &args.public_dir)
+    {
+        // Only meaningful when HateCheck is not trained on; the hold-out stays for `eval`.
+        let hc: Vec<Example> = read_public(dir)
+            .map_err(ClassifierRunError)?
+            .into_iter()
+            .filter(|e| e.source == "hatecheck" && !e.holdout)
+            .collect();
+        let hf = build_features(
+            &enc as &dyn Embed,
+            &salt,
+            args.cache_dir.as_deref(),
+            &hc,
+            args.context_messages,
+            args.ngram_dim,
+            args.progress,
+        )?;
+        let t = thresholds[&Category::Harassment];
+        let (mut plain, mut spell, mut non) = (Vec::new(), Vec::new(), Vec::new());
+        for (e, f) in hc.iter().zip(&hf) {
+            let v = heads.predict(f)[&Category::Harassment];
+            if !e.has(Category::Harassment) {
+                non.push(v);
+            } else if e.family.starts_with("spell_") {
+                spell.push(v);
+            } else {
+                plain.push(v);
+            }
+        }
+        hatecheck_check = Some((rate_at(&plain, t), rate_at(&spell, t), rate_at(&non, t)));
+    }
     heads.meta.insert("seed".into(), args.seed.to_string());
     heads.meta.insert("encoder".into(), salt.clone());
     heads.meta.insert("corpus".into(), format!("{} lines of the train split", corpus.len()));
@@ -369,6 +635,10 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         seed: args.seed,
         context_messages: args.context_messages,
         cv,
+        cv_benign_any_flag: benign_any_flag,
+        team_examples: team.len(),
+        noisy_examples: noisy.len(),
+        hatecheck_check,
         final_loss: last_loss,
         heads_path: None,
         policy_path: None,
@@ -421,6 +691,12 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
         r.seed, args.epochs, args.hidden, r.context_messages
     );
     let _ = writeln!(s, "- corpus train split: {} lines ({} benign)", r.corpus_examples, r.benign_corpus_examples);
+    if r.team_examples > 0 {
+        let _ = writeln!(s, "- team-written (`data/training/{}`): {} lines", super::data::TEAM_FILE, r.team_examples);
+    }
+    if r.noisy_examples > 0 {
+        let _ = writeln!(s, "- spelling-noise and identifier copies of corpus and team lines: {}", r.noisy_examples);
+    }
     for (k, v) in &r.public_examples {
         let _ = writeln!(s, "- public `{k}`: {v} lines");
     }
@@ -430,20 +706,58 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
         r.folds,
         if r.public_examples.is_empty() { "" } else { "; public data in every training fold" }
     );
-    let _ = writeln!(s, "| category | positives | AUPRC | threshold | recall | benign FPR |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+    let _ =
+        writeln!(s, "| category | positives | AUPRC | threshold | recall | benign FPR | recall at 1 % benign FPR |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
     for (c, m) in &r.cv {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.4} |",
+            "| {} | {} | {} | {:.3} | {:.3} | {:.4} | {:.3} |",
             c.as_str(),
             m.positives,
             m.auprc.map(|a| format!("{a:.3}")).unwrap_or_else(|| "-".into()),
             m.threshold,
             m.recall,
-            m.benign_fpr
+            m.benign_fpr,
+            m.recall_at_1pct_fpr
+        );
+    }
+    let _ = writeln!(s, "\nOut-of-fold benign lines with any flag: {:.4}.", r.cv_benign_any_flag);
+    if let Some((p, sp, non)) = r.hatecheck_check {
+        let _ = writeln!(
+            s,
+            "\nHateCheck train part (not trained on, hold-out excluded), harassment threshold: hateful plain {p:.3}, \
+             spelling variations {sp:.3} ({:+.1} points), non-hateful flagged {non:.3}.",
+            (sp - p) * 100.0
         );
     }
     let _ = writeln!(s, "\nFinal training loss (mean weighted log-loss over categories): {:.4}", r.final_loss);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_copies_are_deterministic_and_long() {
+        let a = with_identifier("see you at the fair", 9);
+        assert_eq!(a, with_identifier("see you at the fair", 9));
+        assert!(a.contains("see you at the fair"));
+        for s in 0..50 {
+            let t = with_identifier("ok", s);
+            let longest = t.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+            assert!(longest >= 6, "{t}");
+        }
+    }
+
+    #[test]
+    fn spelling_noise_is_deterministic_and_edits() {
+        let t = "you are such a worthless loser";
+        assert_eq!(spelling_noise(t, 1), spelling_noise(t, 1));
+        let variants: std::collections::BTreeSet<String> = (0..20).map(|s| spelling_noise(t, s)).collect();
+        assert!(variants.iter().filter(|v| v.as_str() != t).count() > 10, "{variants:?}");
+        // Nothing to edit: unchanged.
+        assert_eq!(spelling_noise("ok 2 u", 3), "ok 2 u");
+    }
 }
