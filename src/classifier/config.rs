@@ -15,6 +15,10 @@ pub struct ClassifierConfig {
     pub encoder: EncoderCfg,
     /// Raw head probability at which a category is flagged (0 < t < 1), every category.
     pub thresholds: BTreeMap<Category, f32>,
+    /// Raw head probability mapped to the pipeline's `alert_threshold` (the lower bar of
+    /// `escalate.student_alert`), for the categories that have one; at most the threshold.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alert: BTreeMap<Category, f32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +49,11 @@ impl ClassifierConfig {
                 _ => {}
             }
         }
+        for (cat, a) in &c.alert {
+            if !(*a > 0.0 && *a <= c.threshold(*cat)) {
+                return Err(format!("alert.{} = {a} is outside (0, thresholds.{0}]", cat.as_str()));
+            }
+        }
         Ok(c)
     }
 
@@ -62,22 +71,44 @@ impl ClassifierConfig {
         for (c, t) in &self.thresholds {
             s.push_str(&format!("{} = {:.4}\n", c.as_str(), t));
         }
+        if !self.alert.is_empty() {
+            s.push_str("\n[alert]\n# Raw head probability reported to the pipeline as moderation.toml's alert_threshold, the\n# lower bar at which a student's message is flagged (delivered) and escalated for the\n# categories in escalate.student_alert.\n");
+            for (c, t) in &self.alert {
+                s.push_str(&format!("{} = {:.4}\n", c.as_str(), t));
+            }
+        }
         s
     }
 }
 
-/// `[scores] flag_threshold` of the pipeline's `moderation.toml` in the same directory.
-pub fn pipeline_flag_threshold(policy_dir: &Path) -> Result<f32, ClassifierLoadError> {
+/// The pipeline's score scale from `moderation.toml` in the same directory: `[scores]
+/// flag_threshold` and the optional `alert_threshold`.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineScale {
+    pub flag: f32,
+    pub alert: Option<f32>,
+}
+
+pub fn pipeline_scale(policy_dir: &Path) -> Result<PipelineScale, ClassifierLoadError> {
     let p = policy_dir.join("moderation.toml");
     let text = std::fs::read_to_string(&p).map_err(|e| ClassifierLoadError(format!("{}: {e}", p.display())))?;
     let v: toml::Value = toml::from_str(&text).map_err(|e| ClassifierLoadError(format!("{}: {e}", p.display())))?;
-    let t = v
-        .get("scores")
-        .and_then(|s| s.get("flag_threshold"))
-        .and_then(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
+    let get = |k: &str| {
+        v.get("scores").and_then(|s| s.get(k)).and_then(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
+    };
+    let t = get("flag_threshold")
         .ok_or_else(|| ClassifierLoadError(format!("{}: [scores] flag_threshold is missing", p.display())))?;
     if !(t > 0.0 && t < 1.0) {
         return Err(ClassifierLoadError(format!("{}: flag_threshold {t} is outside (0, 1)", p.display())));
     }
-    Ok(t as f32)
+    let alert = get("alert_threshold");
+    if let Some(a) = alert {
+        if !(a > 0.0 && a < t) {
+            return Err(ClassifierLoadError(format!(
+                "{}: alert_threshold {a} is outside (0, flag_threshold)",
+                p.display()
+            )));
+        }
+    }
+    Ok(PipelineScale { flag: t as f32, alert: alert.map(|a| a as f32) })
 }

@@ -75,6 +75,11 @@ pub struct EvalReport {
     /// Through the pipeline: benign messages not delivered unchanged (rules only / combined).
     pub pipeline_benign_intervened_rules: Option<f64>,
     pub pipeline_benign_intervened_combined: Option<f64>,
+    /// Through the pipeline: self-harm lines escalated to the safeguarding lead (rules only /
+    /// combined) and benign lines escalated (combined).
+    pub self_harm_escalated_rules: Option<f64>,
+    pub self_harm_escalated_combined: Option<f64>,
+    pub benign_escalated_combined: Option<f64>,
     /// HateCheck hold-out: recall of hateful plain cases, hateful spelling variations, and the
     /// flag rate on non-hateful cases (harassment threshold).
     pub hatecheck: Option<HateCheckEval>,
@@ -135,6 +140,8 @@ pub fn eval(args: &EvalArgs) -> Result<EvalReport, ClassifierRunError> {
 
     // Pipeline runs.
     let mut pipe_flags: Option<PipelineRuns> = None;
+    // Escalated or not, per test line (rules only, rules + classifier).
+    let mut escalations: Option<(Vec<bool>, Vec<bool>)> = None;
     if args.pipeline {
         let policy = Policy::load(&args.policy_dir)
             .map_err(|e| ClassifierRunError(format!("{}: {e}", args.policy_dir.display())))?;
@@ -142,17 +149,21 @@ pub fn eval(args: &EvalArgs) -> Result<EvalReport, ClassifierRunError> {
         let combined = Pipeline::new(policy).with_classifier(Box::new(Shared(clf.clone())));
         let pb = bar(args.progress, test.len() as u64, "pipeline");
         let (mut fr, mut fc, mut ir, mut ic) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut er, mut ec) = (Vec::new(), Vec::new());
         for e in &test {
             let role = e.role.unwrap_or(crate::moderation::SenderRole::Student);
             let sender = role.as_str();
-            for (p, flags, interv) in [(&rules, &mut fr, &mut ir), (&combined, &mut fc, &mut ic)] {
+            for (p, flags, interv, esc) in [(&rules, &mut fr, &mut ir, &mut er), (&combined, &mut fc, &mut ic, &mut ec)]
+            {
                 match p.moderate(&e.text, sender, role, &e.context) {
                     Ok(v) => {
                         interv.push(v.action != crate::moderation::Action::Deliver);
+                        esc.push(v.escalate);
                         flags.push(v.flags);
                     }
                     Err(_) => {
                         interv.push(true);
+                        esc.push(false);
                         flags.push(Vec::new());
                     }
                 }
@@ -161,6 +172,7 @@ pub fn eval(args: &EvalArgs) -> Result<EvalReport, ClassifierRunError> {
         }
         pb.finish_and_clear();
         pipe_flags = Some((fr, fc, ir, ic));
+        escalations = Some((er, ec));
     }
 
     let mut cats = BTreeMap::new();
@@ -211,6 +223,16 @@ pub fn eval(args: &EvalArgs) -> Result<EvalReport, ClassifierRunError> {
         bic = Some(benign.iter().filter(|i| ic[**i]).count() as f64 / n);
     }
 
+    let (mut sher, mut shec, mut bec) = (None, None, None);
+    if let Some((er, ec)) = &escalations {
+        let sh: Vec<usize> = (0..test.len()).filter(|i| test[*i].has(Category::SelfHarm)).collect();
+        let share =
+            |idx: &[usize], v: &Vec<bool>| idx.iter().filter(|i| v[**i]).count() as f64 / idx.len().max(1) as f64;
+        sher = Some(share(&sh, er));
+        shec = Some(share(&sh, ec));
+        bec = Some(share(&benign, ec));
+    }
+
     // HateCheck hold-out.
     let mut hatecheck = None;
     if let Some(dir) = &args.public_dir {
@@ -256,6 +278,9 @@ pub fn eval(args: &EvalArgs) -> Result<EvalReport, ClassifierRunError> {
         benign_any_flag,
         pipeline_benign_intervened_rules: bir,
         pipeline_benign_intervened_combined: bic,
+        self_harm_escalated_rules: sher,
+        self_harm_escalated_combined: shec,
+        benign_escalated_combined: bec,
         hatecheck,
         markdown: String::new(),
     };
@@ -309,6 +334,14 @@ fn eval_markdown(r: &EvalReport, args: &EvalArgs) -> String {
         let _ = writeln!(
             s,
             "Benign test messages not delivered unchanged by the pipeline: rules only {a:.4}, rules + classifier {b:.4}."
+        );
+    }
+    if let (Some(a), Some(b), Some(c)) =
+        (r.self_harm_escalated_rules, r.self_harm_escalated_combined, r.benign_escalated_combined)
+    {
+        let _ = writeln!(
+            s,
+            "Self-harm test messages escalated to the safeguarding lead: rules only {a:.3}, rules + classifier {b:.3}; benign test messages escalated (rules + classifier): {c:.4}."
         );
     }
     if let Some(h) = &r.hatecheck {

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use crate::moderation::{Category, Classifier, ClassifierError, PriorMessage};
 
-pub use config::ClassifierConfig;
+pub use config::{ClassifierConfig, PipelineScale};
 pub use encoder::{Embed, Encoder, DIM};
 pub use eval::{eval, CategoryEval, EvalArgs, EvalReport};
 pub use heads::Heads;
@@ -64,7 +64,7 @@ pub struct MiniLmClassifier {
     encoder: Box<dyn Embed>,
     heads: Heads,
     config: ClassifierConfig,
-    flag_threshold: f32,
+    scale: PipelineScale,
 }
 
 impl std::fmt::Debug for MiniLmClassifier {
@@ -81,16 +81,19 @@ pub fn load(models_dir: &Path, policy_dir: &Path) -> Result<Box<dyn Classifier>,
 
 /// As [`load`], keeping the concrete type (raw scores, embeddings).
 pub fn load_concrete(models_dir: &Path, policy_dir: &Path) -> Result<MiniLmClassifier, ClassifierLoadError> {
-    let (config, flag_threshold) = verified(models_dir, policy_dir)?;
+    let (config, scale) = verified(models_dir, policy_dir)?;
     let encoder =
         Encoder::load(&models_dir.join(ENCODER_DIR), config.encoder.max_tokens).map_err(ClassifierLoadError)?;
-    with_engine(Box::new(encoder), models_dir, config, flag_threshold)
+    with_engine(Box::new(encoder), models_dir, config, scale)
 }
 
 /// Policy and verified artefacts (every MANIFEST entry checked).
-pub(crate) fn verified(models_dir: &Path, policy_dir: &Path) -> Result<(ClassifierConfig, f32), ClassifierLoadError> {
+pub(crate) fn verified(
+    models_dir: &Path,
+    policy_dir: &Path,
+) -> Result<(ClassifierConfig, PipelineScale), ClassifierLoadError> {
     let config = ClassifierConfig::load(policy_dir)?;
-    let flag_threshold = config::pipeline_flag_threshold(policy_dir)?;
+    let scale = config::pipeline_scale(policy_dir)?;
     let manifest = Manifest::read(models_dir).map_err(ClassifierLoadError)?;
     for needed in [
         format!("{ENCODER_DIR}/config.json"),
@@ -106,7 +109,7 @@ pub(crate) fn verified(models_dir: &Path, policy_dir: &Path) -> Result<(Classifi
         }
     }
     manifest.verify(models_dir, "").map_err(ClassifierLoadError)?;
-    Ok((config, flag_threshold))
+    Ok((config, scale))
 }
 
 /// The classifier on a given embedding engine (heads read and checked here).
@@ -114,7 +117,7 @@ pub(crate) fn with_engine(
     encoder: Box<dyn Embed>,
     models_dir: &Path,
     config: ClassifierConfig,
-    flag_threshold: f32,
+    scale: PipelineScale,
 ) -> Result<MiniLmClassifier, ClassifierLoadError> {
     let heads = read_heads(&models_dir.join(HEADS_FILE))?;
     if heads.features != DIM * (1 + usize::from(heads.context_messages > 0)) + heads.ngram_dim {
@@ -124,7 +127,7 @@ pub(crate) fn with_engine(
             heads.features
         )));
     }
-    Ok(MiniLmClassifier { encoder, heads, config, flag_threshold })
+    Ok(MiniLmClassifier { encoder, heads, config, scale })
 }
 
 pub(crate) fn read_heads(p: &Path) -> Result<Heads, ClassifierLoadError> {
@@ -144,6 +147,19 @@ pub fn calibrate(raw: f32, threshold: f32, flag: f32) -> f32 {
         raw / t * flag
     } else {
         flag + (raw - t) / (1.0 - t) * (1.0 - flag)
+    }
+}
+
+/// As [`calibrate`] with one more knot: `alert_raw` lands on `alert` (below `flag`).
+pub fn calibrate_with_alert(raw: f32, alert_raw: f32, alert: f32, threshold: f32, flag: f32) -> f32 {
+    let a = alert_raw.clamp(1e-4, threshold);
+    let raw = raw.clamp(0.0, 1.0);
+    if raw < a {
+        raw / a * alert
+    } else if raw < threshold {
+        alert + (raw - a) / (threshold - a).max(1e-6) * (flag - alert)
+    } else {
+        calibrate(raw, threshold, flag)
     }
 }
 
@@ -189,7 +205,16 @@ impl MiniLmClassifier {
     }
 
     fn calibrated(&self, raw: &BTreeMap<Category, f32>) -> BTreeMap<Category, f32> {
-        raw.iter().map(|(c, p)| (*c, calibrate(*p, self.config.threshold(*c), self.flag_threshold))).collect()
+        raw.iter()
+            .map(|(c, p)| {
+                let t = self.config.threshold(*c);
+                let v = match (self.config.alert.get(c), self.scale.alert) {
+                    (Some(a), Some(alert)) if *a < t => calibrate_with_alert(*p, *a, alert, t, self.scale.flag),
+                    _ => calibrate(*p, t, self.scale.flag),
+                };
+                (*c, v)
+            })
+            .collect()
     }
 }
 
@@ -289,3 +314,22 @@ pub fn import_encoder(
 }
 
 const LICENCE_NOTICE: &str = include_str!("licence_notice.txt");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_puts_each_raw_bar_on_its_pipeline_bar() {
+        assert!((calibrate(0.8, 0.8, 0.5) - 0.5).abs() < 1e-6);
+        assert!((calibrate_with_alert(0.2, 0.2, 0.4, 0.6, 0.5) - 0.4).abs() < 1e-6);
+        assert!((calibrate_with_alert(0.6, 0.2, 0.4, 0.6, 0.5) - 0.5).abs() < 1e-6);
+        let mut last = -1.0;
+        for i in 0..=100 {
+            let v = calibrate_with_alert(i as f32 / 100.0, 0.2, 0.4, 0.6, 0.5);
+            assert!(v >= last && (0.0..=1.0).contains(&v), "not monotone at {i}: {v}");
+            last = v;
+        }
+        assert!((last - 1.0).abs() < 1e-6);
+    }
+}

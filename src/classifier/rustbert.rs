@@ -141,7 +141,7 @@ impl Embed for RustBertEncoder {
 
 /// The classifier on the rust-bert engine (same heads, thresholds and calibration).
 pub fn load_rust_bert(models_dir: &Path, policy_dir: &Path) -> Result<MiniLmClassifier, ClassifierLoadError> {
-    let (config, flag) = verified(models_dir, policy_dir)?;
+    let (config, scale) = verified(models_dir, policy_dir)?;
     let enc = RustBertEncoder::load(models_dir, config.encoder.max_tokens).map_err(ClassifierLoadError)?;
-    with_engine(Box::new(enc), models_dir, config, flag)
+    with_engine(Box::new(enc), models_dir, config, scale)
 }

@@ -139,6 +139,9 @@ pub struct TrainReport {
     pub cv: BTreeMap<Category, CvMetrics>,
     /// Out-of-fold benign corpus lines with any category at or above its threshold.
     pub cv_benign_any_flag: f64,
+    /// The lower self-harm bar for a student's message (`[alert]` in classifier.toml):
+    /// (raw threshold, out-of-fold recall, out-of-fold benign rate).
+    pub self_harm_alert: (f32, f64, f64),
     pub team_examples: usize,
     pub noisy_examples: usize,
     /// HateCheck train part, not trained on: (plain hateful recall, spelling-variation recall,
@@ -287,6 +290,9 @@ fn rows_of(ex: &[&Example], feats: &[&Vec<f32>], args: &TrainArgs) -> Rows {
     }
     r
 }
+
+/// Out-of-fold benign budget of the self-harm alert bar (alerts, not interventions).
+const ALERT_BENIGN_FPR: f64 = 0.02;
 
 /// `source` of team-written lines and of noisy copies.
 pub(crate) const TEAM_SOURCE: &str = "team";
@@ -550,6 +556,16 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         );
         thresholds.insert(c, t);
     }
+    // The lower bar at which a student's message is flagged for self-harm (delivered as usual,
+    // the safeguarding lead alerted): a missed disclosure costs more than a false alarm, but
+    // every alert is read by a person, so the out-of-fold benign budget stays bounded.
+    let self_harm_alert = {
+        let c = Category::SelfHarm;
+        let pos: Vec<f32> = (0..corpus.len()).filter(|i| corpus[*i].has(c)).map(|i| oof[i][&c]).collect();
+        let ben: Vec<f32> = benign_idx.iter().map(|i| oof[*i][&c]).collect();
+        let a = tune_threshold(&pos, &ben, ALERT_BENIGN_FPR, 0.99, false).min(thresholds[&c]);
+        (a, rate_at(&pos, a), rate_at(&ben, a))
+    };
     let benign_any_flag =
         benign_idx.iter().filter(|i| Category::ALL.iter().any(|c| oof[**i][c] >= thresholds[c])).count() as f64
             / benign_idx.len().max(1) as f64;
@@ -636,6 +652,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         context_messages: args.context_messages,
         cv,
         cv_benign_any_flag: benign_any_flag,
+        self_harm_alert,
         team_examples: team.len(),
         noisy_examples: noisy.len(),
         hatecheck_check,
@@ -664,7 +681,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         report.heads_path = Some(hp);
     }
     if args.write_policy {
-        let cfg = ClassifierConfig { encoder: EncoderCfg { max_tokens }, thresholds };
+        let alert = BTreeMap::from([(Category::SelfHarm, report.self_harm_alert.0)]);
+        let cfg = ClassifierConfig { encoder: EncoderCfg { max_tokens }, thresholds, alert };
         let pp = args.policy_dir.join(CONFIG_FILE);
         let header = format!(
             "# Trellis classifier stage (models/): loaded and validated at start-up, unknown keys are errors.\n\
@@ -723,6 +741,12 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
         );
     }
     let _ = writeln!(s, "\nOut-of-fold benign lines with any flag: {:.4}.", r.cv_benign_any_flag);
+    let (a, rec, ben) = r.self_harm_alert;
+    let _ = writeln!(
+        s,
+        "\nSelf-harm alert bar for a student's message (delivered, escalated; benign budget {:.0} %): raw {a:.4}, out-of-fold recall {rec:.3}, benign rate {ben:.4}.",
+        ALERT_BENIGN_FPR * 100.0
+    );
     if let Some((p, sp, non)) = r.hatecheck_check {
         let _ = writeln!(
             s,

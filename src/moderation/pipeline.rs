@@ -301,7 +301,17 @@ impl Pipeline {
         }
 
         // Decide.
-        let flags: Vec<Category> = Category::ALL.into_iter().filter(|c| scores[c] >= sc.flag_threshold).collect();
+        let flags: Vec<Category> =
+            Category::ALL.into_iter().filter(|c| scores[c] >= p.flag_threshold_for(role, *c)).collect();
+        for c in &flags {
+            if scores[c] < sc.flag_threshold {
+                notes.push(format!(
+                    "{} scored {:.2}: below the flag threshold, above the lower bar for a student's message (escalated, delivered as usual).",
+                    c.as_str(),
+                    scores[c]
+                ));
+            }
+        }
         let mut action = Action::Deliver;
         let mut escalate = false;
         for c in &flags {
@@ -914,6 +924,33 @@ mod tests {
         let v = pl.moderate("hello there", "a", SenderRole::Student, &[]).unwrap();
         assert_eq!(v.action, Action::Hold);
         assert!(v.reasons[0].contains("unavailable"));
+    }
+
+    struct Fixed(Category, f32);
+    impl Classifier for Fixed {
+        fn score(&self, _: &str, _: &[PriorMessage]) -> Result<BTreeMap<Category, f32>, super::super::ClassifierError> {
+            Ok(Category::ALL.into_iter().map(|c| (c, if c == self.0 { self.1 } else { 0.0 })).collect())
+        }
+    }
+
+    #[test]
+    fn a_weaker_self_harm_signal_from_a_student_is_delivered_and_escalated() {
+        let pl = Pipeline::new(Policy::builtin()).with_classifier(Box::new(Fixed(Category::SelfHarm, 0.45)));
+        let text = "i don't really know what the point of any of this is lately";
+        let v = pl.moderate(text, "a", SenderRole::Student, &[]).unwrap();
+        assert_eq!(v.action, Action::Deliver);
+        assert_eq!(v.delivered_text.as_deref(), Some(text));
+        assert!(v.escalate && v.flags == vec![Category::SelfHarm], "{v:?}");
+        assert!(v.reasons[0].contains("staff"), "{:?}", v.reasons);
+        assert!(v.reviewer_notes.iter().any(|n| n.contains("lower bar")), "{:?}", v.reviewer_notes);
+        // From a mentor the same score is below the (only) bar: delivered, nothing flagged.
+        let v = pl.moderate(text, "m", SenderRole::Mentor, &[]).unwrap();
+        assert_eq!(v.action, Action::Deliver);
+        assert!(!v.escalate && v.flags.is_empty(), "{v:?}");
+        // Below the lower bar nothing happens for a student either.
+        let pl = Pipeline::new(Policy::builtin()).with_classifier(Box::new(Fixed(Category::SelfHarm, 0.35)));
+        let v = pl.moderate(text, "a", SenderRole::Student, &[]).unwrap();
+        assert!(!v.escalate && v.flags.is_empty(), "{v:?}");
     }
 
     #[test]

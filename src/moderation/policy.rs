@@ -96,6 +96,10 @@ pub(crate) struct ScoresCfg {
     pub mild: f32,
     pub mild_step: f32,
     pub context_step: f32,
+    /// Lower bar for the categories in `escalate.student_alert` on a student's message
+    /// (delivered, flagged and escalated). `None`: no lower bar.
+    #[serde(default)]
+    pub alert_threshold: Option<f32>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -110,6 +114,9 @@ pub(crate) struct ActionsCfg {
 pub(crate) struct EscalateCfg {
     pub student: Vec<String>,
     pub mentor: Vec<String>,
+    /// Categories flagged on a student's message already at `scores.alert_threshold`.
+    #[serde(default)]
+    pub student_alert: Vec<String>,
 }
 
 /// Compiled phrase rules of one category.
@@ -135,6 +142,7 @@ pub(crate) struct Compiled {
     pub actions_mentor: BTreeMap<Category, Action>,
     pub escalate_student: Vec<Category>,
     pub escalate_mentor: Vec<Category>,
+    pub alert_student: Vec<Category>,
     pub finding_category: BTreeMap<String, Vec<Category>>,
 }
 
@@ -287,6 +295,27 @@ impl Policy {
         };
         let escalate_student = parse_list(&file.escalate.student)?;
         let escalate_mentor = parse_list(&file.escalate.mentor)?;
+        let alert_student = parse_list(&file.escalate.student_alert)?;
+        if !alert_student.is_empty() {
+            let Some(t) = file.scores.alert_threshold else {
+                return Err(inv("student_alert", "escalate.student_alert needs scores.alert_threshold".into()));
+            };
+            if !(0.0..file.scores.flag_threshold).contains(&t) {
+                return Err(inv("alert_threshold", "alert_threshold must be within 0..flag_threshold".into()));
+            }
+        }
+        for c in &alert_student {
+            // The lower bar only ever alerts staff: it must not hold or mask a student's message.
+            if actions_student.get(c) != Some(&Action::Deliver) || !escalate_student.contains(c) {
+                return Err(inv(
+                    "student_alert",
+                    format!(
+                        "escalate.student_alert: {} must have the student action \"deliver\" and be in escalate.student",
+                        c.as_str()
+                    ),
+                ));
+            }
+        }
         let mut finding_category = BTreeMap::new();
         for (k, v) in &file.findings {
             if !["phone", "email", "url", "handle", "address"].contains(&k.as_str()) {
@@ -436,6 +465,7 @@ impl Policy {
                 actions_mentor,
                 escalate_student,
                 escalate_mentor,
+                alert_student,
                 finding_category,
             }),
         })
@@ -445,6 +475,15 @@ impl Policy {
         match role {
             SenderRole::Student => self.c.actions_student[&c],
             SenderRole::Mentor => self.c.actions_mentor[&c],
+        }
+    }
+
+    /// The score at which `c` is flagged on a message from `role`.
+    pub(crate) fn flag_threshold_for(&self, role: SenderRole, c: Category) -> f32 {
+        let s = &self.c.file.scores;
+        match s.alert_threshold {
+            Some(t) if role == SenderRole::Student && self.c.alert_student.contains(&c) => t,
+            _ => s.flag_threshold,
         }
     }
 
@@ -641,6 +680,21 @@ mod tests {
         let bad = BUILTIN_TOML.replacen("self_harm = \"deliver\"", "self_harm = \"block\"", 1);
         let lex: Vec<(String, String)> = BUILTIN_LEXICONS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         assert!(Policy::from_sources(&bad, &lex).is_err());
+    }
+
+    #[test]
+    fn student_alert_must_deliver_and_escalate() {
+        let lex: Vec<(String, String)> = BUILTIN_LEXICONS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        // A lower bar that could hold a student's message is refused.
+        let held = BUILTIN_TOML.replacen("student_alert = [\"self_harm\"]", "student_alert = [\"secrecy\"]", 1);
+        let err = Policy::from_sources(&held, &lex).unwrap_err().to_string();
+        assert!(err.contains("student_alert") && err.contains("secrecy"), "{err}");
+        let above = BUILTIN_TOML.replacen("alert_threshold = 0.4", "alert_threshold = 0.6", 1);
+        assert!(Policy::from_sources(&above, &lex).is_err());
+        let p = Policy::builtin();
+        assert_eq!(p.flag_threshold_for(SenderRole::Student, Category::SelfHarm), 0.4);
+        assert_eq!(p.flag_threshold_for(SenderRole::Mentor, Category::SelfHarm), 0.5);
+        assert_eq!(p.flag_threshold_for(SenderRole::Student, Category::Secrecy), 0.5);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 use trellis::db::schema::{access_log, alerts, matches, messages, users};
+use trellis::moderation::Category;
 
 use crate::helpers::*;
 
@@ -249,6 +250,48 @@ async fn self_harm_disclosures_escalate_with_support() {
         .load(&mut app.conn())
         .unwrap();
     assert!(mails.iter().any(|(to, body)| to == "coordinator@demo.trellis.test" && !body.contains("alive")));
+}
+
+/// Scores one category at a fixed value, every other at 0.
+struct FixedScore(Category, f32);
+impl trellis::moderation::Classifier for FixedScore {
+    fn score(
+        &self,
+        _: &str,
+        _: &[trellis::moderation::PriorMessage],
+    ) -> Result<std::collections::BTreeMap<Category, f32>, trellis::moderation::ClassifierError> {
+        Ok(Category::ALL.into_iter().map(|c| (c, if c == self.0 { self.1 } else { 0.0 })).collect())
+    }
+}
+
+#[tokio::test]
+async fn a_weaker_self_harm_signal_from_a_student_alerts_staff_and_is_delivered() {
+    // 0.45: under the flag threshold (0.5), over the lower bar for a student's message (0.4).
+    let app = TestApp::spawn_with_classifier(
+        crate::helpers::test_settings(),
+        std::sync::Arc::new(FixedScore(Category::SelfHarm, 0.45)),
+    )
+    .await;
+    app.seed_demo();
+    let api = Api::new(&app);
+    let student1 = app.token("student1").await;
+    let conversation = conversation_of(&api, &student1).await;
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    let (status, sent) =
+        api.post(&student1, &path, json!({ "text": "idk what the point of any of it is lately" })).await;
+    assert_eq!(status, 201);
+    assert_eq!(sent["status"], "delivered", "{sent}");
+    let urgent: i64 = alerts::table
+        .filter(alerts::kind.eq("self_harm"))
+        .filter(alerts::severity.eq("urgent"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(urgent, 1);
+    // The mentor's view: delivered unchanged.
+    let mentor1 = app.token("mentor1").await;
+    let (_, msgs) = api.get(&mentor1, &path).await;
+    assert!(msgs.to_string().contains("idk what the point of any of it is lately"), "{msgs}");
 }
 
 #[tokio::test]
