@@ -38,6 +38,9 @@ pub struct AppState {
     /// more inferences than cores at a time only adds memory (each blocking thread keeps its
     /// own allocations) and makes every one of them slower. Waiting senders queue here, cheaply.
     pub moderation_slots: Arc<tokio::sync::Semaphore>,
+    /// One argon2 verification per core at a time (19 MiB each): a burst of sign-ins waits
+    /// here instead of holding database connections and hundreds of hash buffers at once.
+    pub password_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -202,6 +205,7 @@ pub fn prepare_state_with(
     let (events, _) = tokio::sync::broadcast::channel(256);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let moderation_slots = Arc::new(tokio::sync::Semaphore::new(cores));
+    let password_slots = Arc::new(tokio::sync::Semaphore::new(cores));
     Ok(web::Data::new(AppState {
         pool,
         backend,
@@ -212,6 +216,7 @@ pub fn prepare_state_with(
         programme,
         events,
         moderation_slots,
+        password_slots,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! the map of this crate.
 
 pub mod access;
+pub mod allocator;
 pub mod api;
 pub mod app;
 pub mod audit;

@@ -1,6 +1,7 @@
 use clap::Parser;
 
 fn main() {
+    trellis::allocator::tune();
     let cli = trellis::cli::Cli::parse();
     if let Err(error) = trellis::cli::run(cli) {
         // One line, no backtrace: the message says what to fix.

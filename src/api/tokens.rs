@@ -61,6 +61,7 @@ pub async fn create(
     let throttle = state.throttle();
     let lifetime = chrono::Duration::days(state.settings.api_token_days);
     let client = client_address(&req);
+    let _slot = state.password_slots.acquire().await.map_err(AppError::internal)?;
     let (token, user) = crate::db::run(&state.pool, move |conn| {
         let user = accounts::authenticate(conn, &passwords, throttle, &body.email, &body.password, &client)?;
         let token = accounts::issue_token(conn, &user.id, lifetime)?;

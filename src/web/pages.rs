@@ -60,6 +60,7 @@ pub async fn login(
     let passwords = state.passwords.clone();
     let throttle = state.throttle();
     let email = form.email.clone();
+    let _slot = state.password_slots.acquire().await.map_err(AppError::internal)?;
     let result = crate::db::run(&state.pool, move |conn| {
         accounts::authenticate(conn, &passwords, throttle, &email, &form.password, &client)
     })
