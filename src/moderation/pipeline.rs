@@ -22,6 +22,9 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// How far (in bytes of the word view) a suppressing phrase reaches from a hit.
+const SUPPRESS_REACH: usize = 12;
+
 /// Categories whose repeated mild signals add up to an escalation (grooming patterns).
 const GROOMING: &[Category] = &[
     Category::ContactInfo,
@@ -72,11 +75,21 @@ impl Pipeline {
         let wv = word_view(text, &self.policy.c.platform_emoji);
         let mut out = PhraseHits::default();
         for (cat, set) in &self.policy.c.phrases {
+            // A suppressing phrase ("in our session", "on here") cancels only the hits near it:
+            // "text me when you're done, not on here" still asks to move off the platform.
+            let sups: Vec<(usize, usize)> = set
+                .suppress
+                .as_ref()
+                .map(|r| r.find_iter(&wv).map(|m| (m.start(), m.end())).collect())
+                .unwrap_or_default();
+            let near_suppress = |start: usize, end: usize| {
+                sups.iter().any(|(s, e)| *s <= end + SUPPRESS_REACH && start <= *e + SUPPRESS_REACH)
+            };
             let mut strong = 0;
             let mut mild = 0;
             let mut example = String::new();
             if let Some(re) = &set.strong {
-                for m in re.find_iter(&wv) {
+                for m in re.find_iter(&wv).filter(|m| !near_suppress(m.start(), m.end())) {
                     strong += 1;
                     if example.is_empty() {
                         example = m.as_str().trim().to_string();
@@ -84,7 +97,7 @@ impl Pipeline {
                 }
             }
             if let Some(re) = &set.mild {
-                for m in re.find_iter(&wv) {
+                for m in re.find_iter(&wv).filter(|m| !near_suppress(m.start(), m.end())) {
                     mild += 1;
                     if example.is_empty() {
                         example = m.as_str().trim().to_string();
@@ -93,11 +106,6 @@ impl Pipeline {
             }
             if strong + mild == 0 {
                 continue;
-            }
-            if let Some(sup) = &set.suppress {
-                if sup.is_match(&wv) {
-                    continue;
-                }
             }
             out.hits.insert(*cat, (strong, mild, example));
         }
@@ -951,6 +959,16 @@ mod tests {
         let pl = Pipeline::new(Policy::builtin()).with_classifier(Box::new(Fixed(Category::SelfHarm, 0.35)));
         let v = pl.moderate(text, "a", SenderRole::Student, &[]).unwrap();
         assert!(!v.escalate && v.flags.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_suppressing_phrase_cancels_only_the_hits_near_it() {
+        let flags = |t: &str| p().moderate(t, "m", SenderRole::Mentor, &[]).unwrap().flags;
+        // Far from the suppressing "on here": still a move off the platform.
+        assert!(flags("move to wechat, and don't mention it on here").contains(&Category::OffPlatform));
+        // Right next to it: staying on the platform.
+        assert!(!flags("you can message me here any time before friday").contains(&Category::OffPlatform));
+        assert!(!flags("let's continue this discussion in our session tomorrow").contains(&Category::OffPlatform));
     }
 
     #[test]
