@@ -109,6 +109,8 @@ fn benign_and_contact_dev_sets() {
     let b = run("benign-dev.jsonl");
     b.print("benign dev set");
     let v = run("benign-valid.jsonl");
+    run("benign-probe.jsonl").print("probe");
+    run("benign-probe2.jsonl").print("probe2");
     v.print("benign validation set");
     let c = run("contact-dev.jsonl");
     c.print("contact dev set");
