@@ -166,6 +166,12 @@ const ADDRESS_STOP: &[&str] = &[
     "got", "up", "out", "off", "way", "no", "yes",
 ];
 
+/// Chat filler at the end of a message ("… on instagram haha"): never a user name.
+const CHAT_FILLER: &[&str] = &[
+    "lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "thx", "ty", "tysm", "fr", "btw", "ngl", "tbh", "jk",
+    "rn", "omg", "xd", "smh", "idk", "imo", "imho", "lmk", "pls", "plz", "thanks", "yay", "yep", "nope",
+];
+
 const HANDLE_STOP: &[&str] = &[
     "the",
     "a",
@@ -2135,6 +2141,7 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let handleish = hw.len() >= 3
                 && hw.len() <= 30
                 && !HANDLE_STOP.contains(&hw)
+                && !CHAT_FILLER.contains(&hw)
                 && !aliases.contains_key(hw)
                 && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
             let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.') || handle_shaped(hw);
@@ -2172,7 +2179,11 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                     || colon_after
                     || strong_connector
                     || (explicit && my_before)
-                    || ((before_cue || k == 0) && (last || rest_filler))
+                    || (before_cue && (last || rest_filler))
+                    // "snap kylie lol", but not "steam engines are so cool".
+                    || (k == 0
+                        && (last
+                            || (rest_filler && !matches!(w(j + 1), "is" | "are" | "was" | "were" | "do" | "does"))))
             } else {
                 marked || explicit || at_prefixed || last
             };

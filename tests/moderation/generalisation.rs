@@ -111,6 +111,7 @@ fn benign_and_contact_dev_sets() {
     let v = run("benign-valid.jsonl");
     run("benign-probe.jsonl").print("probe");
     run("benign-probe2.jsonl").print("probe2");
+    run("benign-probe3.jsonl").print("probe3");
     v.print("benign validation set");
     let c = run("contact-dev.jsonl");
     c.print("contact dev set");
