@@ -520,6 +520,12 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 if overlaps_any(&out, s, e) {
                     continue;
                 }
+                // "the dot com bubble": a function word before "dot" is not a domain name.
+                let label = m.as_str().split('.').next().unwrap_or("");
+                if matches!(label, "the" | "a" | "an" | "this" | "that" | "my" | "your" | "our" | "its" | "his" | "her")
+                {
+                    continue;
+                }
                 let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
                 if !(orig.contains("dot")
                     || orig.contains("d0t")

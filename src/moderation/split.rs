@@ -205,6 +205,24 @@ const NOT_PIECE: &[&str] = &[
     "personal",
     "school",
     "work",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// Words people trail off with ("well…", "anyway...").
@@ -509,10 +527,11 @@ pub(crate) fn first_piece(
         let colon = lead.trim_end().ends_with(':');
         let lead_end = lead.trim_end().trim_end_matches(':').rsplit(' ').next().unwrap_or("").to_string();
         let introduces = colon || matches!(lead_end.as_str(), "is" | "its" | "it's" | "=" | "->" | "→" | "with");
-        // "my email is kind of long: mariakowal", "my email starts with jdawson".
+        // "my email is kind of long: mariakowal", "my email starts with jdawson": a colon or
+        // "starts with" introduces the piece even after a longer lead.
+        let long_intro = colon || lead.trim_end().ends_with("starts with") || lead.trim_end().ends_with("begins with");
         let email_cue = r.email_cue.is_match(&lead)
-            && (content.len() <= 4 || (introduces && content.len() <= 7))
-            && (introduces || marked(&last));
+            && ((content.len() <= 4 && (introduces || marked(&last))) || (long_intro && content.len() <= 7));
         let lead_words = lead
             .split_whitespace()
             .filter(|w| !FILLER.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))

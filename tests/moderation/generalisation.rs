@@ -112,6 +112,7 @@ fn benign_and_contact_dev_sets() {
     run("benign-probe.jsonl").print("probe");
     run("benign-probe2.jsonl").print("probe2");
     run("benign-probe3.jsonl").print("probe3");
+    run("benign-probe4.jsonl").print("probe4");
     v.print("benign validation set");
     let c = run("contact-dev.jsonl");
     c.print("contact dev set");
