@@ -136,7 +136,7 @@ fn statics() -> &'static Statics {
                 r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
             ))
             .unwrap(),
-            cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
+            cue: Regex::new(r"\b(?:phone|ph|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
             neg_cue: Regex::new(r"\b(?:unix|timestamp|epoch|license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box|barcode|upc|sku|ean|serial|model|part)\b").unwrap(),
             neg_number: Regex::new(r"(?-u:\b)(?:serial|student|employee|customer|member|membership|case|ticket|transaction|badge|locker|seat|flight|order|tracking|account|model|part|version|build|invoice|reference|confirmation|policy|registration|licen[cs]e|passport|health card|insurance|product|item|batch|lot|catalog|catalogue|isbn|issn|doi|sample|trial|run|experiment|patient|citation|course|section|student id|id) (?:number|no\.?|num|#|code|id)(?-u:\b)").unwrap(),
             // Street addresses without a street type need a cue: a lead-in that announces an
@@ -1805,8 +1805,11 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let op_before = !has_plus
         && bt.ends_with(['=', '+', '*', '/', '^', '×', '÷', '<', '>', '≈', '-'])
         && !statics().cue.is_match(tail_chars(bt, 12));
+    // "order #12345678" is an identifier, "ph#2505550177" / "cell #…" a phone.
+    let hash_id = bt.ends_with('#') && !statics().cue.is_match(tail_chars(bt, 12));
     if op_before
-        || bt.ends_with(['$', '€', '£', '¥', '#'])
+        || hash_id
+        || bt.ends_with(['$', '€', '£', '¥'])
         || before_tail.contains("isbn")
         || before_tail.contains("doi")
         || before_tail.contains("issn")

@@ -6,7 +6,10 @@
 //! `benign-dev.jsonl` (hand-written benign mentoring talk full of numbers, links, code and
 //! phrases that look like grooming or contact details but are not) and `contact-dev.jsonl`
 //! (hand-written contact details in the families the rules were weakest on) are a second,
-//! independent development set.
+//! independent development set. `benign-valid.jsonl` was written in batches after the rules
+//! were fixed for the dev set, each batch run once before looking at its misses (some of
+//! its remaining misses are grey: a real-looking address from a novel, `example.com`
+//! e-mails, a joking "can we talk on the phone?").
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -109,14 +112,11 @@ fn benign_and_contact_dev_sets() {
     let b = run("benign-dev.jsonl");
     b.print("benign dev set");
     let v = run("benign-valid.jsonl");
-    run("benign-probe.jsonl").print("probe");
-    run("benign-probe2.jsonl").print("probe2");
-    run("benign-probe3.jsonl").print("probe3");
-    run("benign-probe4.jsonl").print("probe4");
     v.print("benign validation set");
     let c = run("contact-dev.jsonl");
     c.print("contact dev set");
     assert_eq!(b.leaks + v.leaks + c.leaks, 0, "a redacted message still carries a detail");
-    assert!(b.fp() <= 1.0, "false interventions {}", b.fp());
-    assert!(c.recall() >= 0.0, "recall {}", c.recall());
+    assert!(b.fp() <= 0.01, "benign dev set: false interventions {}", b.fp());
+    assert!(v.fp() <= 0.03, "benign validation set: false interventions {}", v.fp());
+    assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
 }
