@@ -136,19 +136,19 @@ fn statics() -> &'static Statics {
                 r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
             ))
             .unwrap(),
-            cue: Regex::new(r"\b(?:phone|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
+            cue: Regex::new(r"\b(?:phone|ph|call|calls|calling|text|txt|sms|cell|mobile|number|num|tel|telephone|fax|whatsapp|reach|ring|dial|desk|office|contact|digits|answering|area|ext|extension|hotline|mob|cel|phn)\b").unwrap(),
             neg_cue: Regex::new(r"\b(?:unix|timestamp|epoch|license|licence|card|account|acct|order|invoice|passport|ssn|social security|routing|iban|student id|id|tracking|serial|isbn|zip|postal|postcode|reference|ref|confirmation|policy|pin|code|room|page|pages|score|scores|apt|suite|unit|flat|apartment|floor|box|barcode|upc|sku|ean|serial|model|part)\b").unwrap(),
             neg_number: Regex::new(r"(?-u:\b)(?:serial|student|employee|customer|member|membership|case|ticket|transaction|badge|locker|seat|flight|order|tracking|account|model|part|version|build|invoice|reference|confirmation|policy|registration|licen[cs]e|passport|health card|insurance|product|item|batch|lot|catalog|catalogue|isbn|issn|doi|sample|trial|run|experiment|patient|citation|course|section|student id|id) (?:number|no\.?|num|#|code|id)(?-u:\b)").unwrap(),
             // Street addresses without a street type need a cue: a lead-in that announces an
             // address ("i live at", "ship it to") or a tail ("… is my house").
             addr_cue: Regex::new(concat!(
-                r"(?-u:\b)(?:i live at|i'?m at|im at|we live at|we'?re at|my address is|my addy is|address is|address|addy|my place is|my house is|our (?:new )?(?:place|house|address|home) is|our new (?:place|house)|(?:we )?moved to|",
-                r"(?:send|ship|mail|post|drop|deliver|bring|courier)(?: (?:it|them|this|that|stuff|things|everything|it all|the [a-z]+|my [a-z]+|your [a-z]+))?(?: off| over)? (?:to|at)|come (?:by|over to|to)|pick (?:me|it) up at|find me at)",
+                r"(?-u:\b)(?:i live at|i live on|we live on|i'?m at|im at|we live at|we'?re at|my address is|my addy is|address is|address|addy|my (?:new )?(?:place|house|home|apartment|apt|flat|condo|dorm|studio) is|our (?:new )?(?:place|house|address|home|apartment|flat) is|our new (?:place|house)|(?:we )?moved to|visit me at|find me at|",
+                r"(?:send|ship|mail|post|drop|deliver|bring|courier)(?: (?:it|them|this|that|stuff|things|everything|it all|the [a-z]+|my [a-z]+|your [a-z]+))?(?: off| over)? (?:to|at)|come (?:by|over to|to)|(?:stop|drop|swing) by|pick (?:me|it|them|that|this|the [a-z]+) up (?:at|from))",
                 r" *[:\-]? *",
                 r"((?:(?:apt|apartment|unit|suite|ste|flat|#)\.? ?#?[0-9a-z]{1,5},? *(?:- *)?)?[0-9]{1,5}[a-z]?(?: ?- ?[0-9]{1,5})?,? +(?:(?:n|s|e|w|north|south|east|west)\.? +)?[a-z][a-z'\.]+(?: +[a-z][a-z'\.]+){0,3})",
             ))
             .unwrap(),
-            addr_tail_cue: Regex::new(r"(?-u:\b)((?:(?:apt|unit|suite|flat)\.? ?[0-9a-z]{1,5},? *)?[0-9]{1,5}[a-z]? +(?:[a-z][a-z'\.]+ +){1,3}?(?:(?:ne|nw|se|sw) +)?)(?:is (?:my|our) (?:house|place|home|address|addy|apartment|flat)|is where (?:i|we) live|come by|come over|drop by|swing by)(?-u:\b)").unwrap(),
+            addr_tail_cue: Regex::new(r"(?-u:\b)((?:(?:apt|unit|suite|flat)\.? ?[0-9a-z]{1,5},? *)?[0-9]{1,5}[a-z]? +(?:[a-z][a-z'\.]+,? +){1,3}?(?:(?:ne|nw|se|sw) +)?)(?:is (?:my|our) (?:house|place|home|address|addy|apartment|flat)|is where (?:i|we) live|come by|come over|drop by|swing by)(?-u:\b)").unwrap(),
             po_box: Regex::new(r"(?-u:\b)(?:p\.? ?o\.?|post office) ?box ?#?[0-9]{1,6}(?-u:\b)|(?-u:\b)(?:rr|rural route) ?#?[0-9]{1,3}(?-u:\b)").unwrap(),
             addr_city: Regex::new(r"^,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2})(?-u:\b)|^, +[a-z]{3,20}(?-u:\b)").unwrap(),
             vanity: Regex::new(r"(?:(?-u:\b)(?P<one>\+?1)[ .\-]?)?(?:\((?:(?P<tf>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2})\)|(?-u:\b)(?:(?P<tf2>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2}))[ .\-]?(?P<tail>[0-9A-Za-z]{2,8}(?:[ .\-][0-9A-Za-z]{2,8}){0,2})(?-u:\b)").unwrap(),
@@ -164,6 +164,12 @@ const ADDRESS_STOP: &[&str] = &[
     "mins", "it", "i", "you", "we", "they", "last", "next", "more", "than", "about", "each", "per", "every", "all",
     "some", "so", "very", "too", "not", "just", "really", "pretty", "be", "if", "when", "then", "into", "go", "get",
     "got", "up", "out", "off", "way", "no", "yes",
+];
+
+/// Chat filler at the end of a message ("… on instagram haha"): never a user name.
+const CHAT_FILLER: &[&str] = &[
+    "lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "thx", "ty", "tysm", "fr", "btw", "ngl", "tbh", "jk",
+    "rn", "omg", "xd", "smh", "idk", "imo", "imho", "lmk", "pls", "plz", "thanks", "yay", "yep", "nope",
 ];
 
 const HANDLE_STOP: &[&str] = &[
@@ -353,7 +359,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                         continue;
                     }
                     if let Some(host) = url_host(u) {
-                        if policy.is_allowed_host(&host) {
+                        if policy.is_allowed_host(&host) || local_host(&host) {
                             shield.push((s, e));
                             continue;
                         }
@@ -370,7 +376,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
     phones(f, policy, cue, strict, &shield, &mut out);
 
     // Vanity numbers ("1-800-FLOWERS", "403-555-CHAD"): letters on the keypad stand for digits.
-    if text.bytes().filter(|b| b.is_ascii_uppercase()).nth(2).is_some()
+    if (text.bytes().filter(|b| b.is_ascii_uppercase()).nth(2).is_some() || text.contains(['-', '.']))
         && text.bytes().filter(|b| b.is_ascii_digit()).nth(2).is_some()
     {
         vanity_numbers(text, cue || ft.contains("line"), &mut out);
@@ -514,6 +520,12 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 if overlaps_any(&out, s, e) {
                     continue;
                 }
+                // "the dot com bubble": a function word before "dot" is not a domain name.
+                let label = m.as_str().split('.').next().unwrap_or("");
+                if matches!(label, "the" | "a" | "an" | "this" | "that" | "my" | "your" | "our" | "its" | "his" | "her")
+                {
+                    continue;
+                }
                 let orig: String = text.chars().skip(s).take(e - s).collect::<String>().to_lowercase();
                 if !(orig.contains("dot")
                     || orig.contains("d0t")
@@ -645,11 +657,24 @@ fn vanity_numbers(text: &str, cue: bool, out: &mut Vec<RawFinding>) {
         let letters = alnum.iter().filter(|c| c.is_ascii_alphabetic()).count();
         let digits = alnum.len() - letters;
         let upper = alnum.iter().filter(|c| c.is_ascii_alphabetic()).all(|c| c.is_ascii_uppercase());
+        // Lower case ("1-800-flowers", "text 604-555-ella") only written the way a number is
+        // (letters hyphenated to the digits, no spaces inside) and with a leading 1 or a
+        // phone word in the message, so "the 800-calorie meal" is not one.
+        let sep_before = text[..tail_m.start()].chars().next_back().unwrap_or(' ');
+        let joined = !tail.contains(' ') && (matches!(sep_before, '-' | '.') || tail.contains(['-', '.']));
+        let lower_ok = joined && (c.name("one").is_some() || cue);
+        let local_lower = lower_ok && {
+            let b = tail.as_bytes();
+            b.len() == 8
+                && b[..3].iter().all(u8::is_ascii_digit)
+                && matches!(b[3], b'-' | b'.')
+                && b[4..].iter().all(u8::is_ascii_alphabetic)
+        };
         let ok = letters >= 3
             && if toll_free {
-                (7..=8).contains(&alnum.len()) && upper
+                (7..=8).contains(&alnum.len()) && (upper || lower_ok)
             } else {
-                alnum.len() == 7 && upper && digits >= 2 && (m.as_str().contains(['-', '.', '(']))
+                alnum.len() == 7 && ((upper && digits >= 2 && (m.as_str().contains(['-', '.', '(']))) || local_lower)
             };
         if !ok {
             continue;
@@ -901,9 +926,21 @@ fn untyped_addresses(f: &View, out: &mut Vec<RawFinding>) {
         if name.first().is_some_and(|(_, w)| *w == "-") {
             name.remove(0);
         }
-        // Trailing filler is not part of the street name.
+        // Trailing filler is not part of the street name, nor is the town after "in"/"near"
+        // ("42 maplewood in springfield", "77 oakwood hamilton on").
         if let Some(cut) = name.iter().position(|(_, w)| ADDRESS_END.contains(&w.trim_matches(['.', ',']))) {
             name.truncate(cut);
+        }
+        if let Some(cut) = name
+            .iter()
+            .position(|(_, w)| matches!(w.trim_matches(['.', ',']), "in" | "near" | "by" | "on" | "off" | "across"))
+            .filter(|&c| c > 0)
+        {
+            // Only when a place name follows (not "on my phone", "in total").
+            let next = name.get(cut + 1).map(|(_, w)| w.trim_matches(['.', ',']));
+            if next.is_none_or(|w| !ADDRESS_STOP.contains(&w) && !ADDRESS_NOT_NAME.contains(&w)) {
+                name.truncate(cut);
+            }
         }
         let dir = |w: &str| {
             matches!(w, "n" | "s" | "e" | "w" | "ne" | "nw" | "se" | "sw" | "north" | "south" | "east" | "west")
@@ -1020,6 +1057,22 @@ pub(crate) fn url_host(u: &str) -> Option<String> {
     } else {
         Some(host)
     }
+}
+
+/// A host on the sender's own machine or private network ("localhost:8080",
+/// "127.0.0.1:3000", "192.168.0.12"): nobody can be reached there from outside.
+fn local_host(host: &str) -> bool {
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    let o: Vec<u8> = host.split('.').filter_map(|p| p.parse().ok()).collect();
+    o.len() == 4
+        && host.split('.').count() == 4
+        && (o[0] == 127
+            || o[0] == 10
+            || o == [0, 0, 0, 0]
+            || (o[0] == 192 && o[1] == 168)
+            || (o[0] == 172 && (16..32).contains(&o[1])))
 }
 
 fn url_plausible(u: &str) -> bool {
@@ -1604,7 +1657,7 @@ fn isbn10(d: &str) -> bool {
 }
 
 /// A unit or count word right after a number ("150-2000 Hz", "… calories", "… dollars").
-fn followed_by_unit(after: &str) -> bool {
+pub(crate) fn followed_by_unit(after: &str) -> bool {
     let w: String = after.trim_start().chars().take_while(|c| c.is_alphabetic() || *c == '°' || *c == '%').collect();
     matches!(
         w.as_str(),
@@ -1752,8 +1805,11 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let op_before = !has_plus
         && bt.ends_with(['=', '+', '*', '/', '^', '×', '÷', '<', '>', '≈', '-'])
         && !statics().cue.is_match(tail_chars(bt, 12));
+    // "order #12345678" is an identifier, "ph#2505550177" / "cell #…" a phone.
+    let hash_id = bt.ends_with('#') && !statics().cue.is_match(tail_chars(bt, 12));
     if op_before
-        || bt.ends_with(['$', '€', '£', '¥', '#'])
+        || hash_id
+        || bt.ends_with(['$', '€', '£', '¥'])
         || before_tail.contains("isbn")
         || before_tail.contains("doi")
         || before_tail.contains("issn")
@@ -1783,7 +1839,10 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     // Digits spaced one by one ("4 0 3 5 5 5 …"): only a number that validates counts.
     let singles = groups.iter().filter(|&&g| g == 1).count();
     if singles >= 5 {
-        if singles + 1 < groups.len() || digits.len() < 10 {
+        // Mostly single digits, or single digits mixed with groups right after a phone word
+        // ("text 6 oh 4 555 01 8 7").
+        let phone_word = statics().cue.is_match(tail_chars(&t[..first.bs], 16));
+        if (singles + 1 < groups.len() && !phone_word) || digits.len() < 10 {
             return false;
         }
         return (digits.len() <= 11 || has_plus)
@@ -2091,6 +2150,7 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let handleish = hw.len() >= 3
                 && hw.len() <= 30
                 && !HANDLE_STOP.contains(&hw)
+                && !CHAT_FILLER.contains(&hw)
                 && !aliases.contains_key(hw)
                 && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
             let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.') || handle_shaped(hw);
@@ -2128,7 +2188,11 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                     || colon_after
                     || strong_connector
                     || (explicit && my_before)
-                    || ((before_cue || k == 0) && (last || rest_filler))
+                    || (before_cue && (last || rest_filler))
+                    // "snap kylie lol", but not "steam engines are so cool".
+                    || (k == 0
+                        && (last
+                            || (rest_filler && !matches!(w(j + 1), "is" | "are" | "was" | "were" | "do" | "does"))))
             } else {
                 marked || explicit || at_prefixed || last
             };
@@ -2247,7 +2311,12 @@ mod tests {
         assert_eq!(kinds("1-888-MY-TUTOR is my line")[0].1, "1-888-MY-TUTOR");
         assert!(has("text me at 403-555-CHAD", "phone"));
         assert!(has("my line is 555-CODE", "phone"));
+        for t in ["call 1-800-flowers and say hi", "1-877-kid-math is mine", "text 604-555-ella anytime"] {
+            assert!(has(t, "phone"), "{t}: {:?}", kinds(t));
+        }
         for t in [
+            "the 800-calorie meal",
+            "an 800-meter race",
             "PHYS 212 LECTURE",
             "an 800 word essay",
             "1-800 numbers are toll free",
@@ -2269,6 +2338,10 @@ mod tests {
             "i live at 1402-88 harbour, toronto M5J 2L2",
             "its forty two wallaby way sydney",
             "4628 S Church View come by anytime",
+            "I'm at 42 maplewood in springfield",
+            "my house is 77 oakwood hamilton on",
+            "350 king west toronto, come by anytime",
+            "pick it up from 31 birch, toronto m4r 1p9",
         ] {
             assert!(has(t, "address"), "{t}: {:?}", kinds(t));
         }
@@ -2283,6 +2356,9 @@ mod tests {
             "send the report to 2 teachers",
             "i'm at 3 out of 5 problems done",
             "one way street",
+            "im at 98 battery on my phone",
+            "i'm at 3 in the morning",
+            "im at 500 words in my essay",
         ] {
             assert!(!has(t, "address"), "{t}: {:?}", kinds(t));
         }
@@ -2308,6 +2384,13 @@ mod tests {
         assert!(!has("i learned python from youtube videos", "handle"));
         assert!(!has("this is my snapchat story idea", "handle"));
         assert!(!has("the teacher will send the zoom link", "handle"));
+    }
+
+    #[test]
+    fn local_hosts_are_not_links() {
+        for t in ["try 127.0.0.1:3000 instead", "localhost:8080 is blank", "the pi is at 192.168.1.20:5000/api"] {
+            assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
+        }
     }
 
     #[test]

@@ -88,8 +88,15 @@ impl Pipeline {
             let mut strong = 0;
             let mut mild = 0;
             let mut example = String::new();
+            // Spans of exception phrases; matches overlapping them do not count (the padding
+            // spaces of both are left out of the comparison).
+            let except: Vec<(usize, usize)> = match &set.except {
+                Some(re) => re.find_iter(&wv).map(|m| (m.start() + 1, m.end() - 1)).collect(),
+                None => Vec::new(),
+            };
+            let excepted = |m: &regex::Match| except.iter().any(|&(s, e)| s < m.end() - 1 && m.start() + 1 < e);
             if let Some(re) = &set.strong {
-                for m in re.find_iter(&wv).filter(|m| !near_suppress(m.start(), m.end())) {
+                for m in re.find_iter(&wv).filter(|m| !excepted(m) && !near_suppress(m.start(), m.end())) {
                     strong += 1;
                     if example.is_empty() {
                         example = m.as_str().trim().to_string();
@@ -97,7 +104,7 @@ impl Pipeline {
                 }
             }
             if let Some(re) = &set.mild {
-                for m in re.find_iter(&wv).filter(|m| !near_suppress(m.start(), m.end())) {
+                for m in re.find_iter(&wv).filter(|m| !excepted(m) && !near_suppress(m.start(), m.end())) {
                     mild += 1;
                     if example.is_empty() {
                         example = m.as_str().trim().to_string();
@@ -170,9 +177,10 @@ impl Pipeline {
         // being shared (often the first part of a split number).
         if let Some(h) = hits.hits.get_mut(&Category::ContactInfo) {
             let no_phone = !raw.iter().any(|r| r.kind == Kind::Phone);
-            if h.0 + h.1 > 0 && no_phone && has_digit_group(text, 3) {
+            let groups = phone_like_groups(text);
+            if h.0 + h.1 > 0 && no_phone && !groups.is_empty() {
                 h.0 = h.0.max(1);
-                for (fs, fe) in digit_groups(text, 3) {
+                for (fs, fe) in groups {
                     if !raw.iter().any(|r| r.start < fe && fs < r.end) {
                         raw.push(RawFinding {
                             kind: Kind::Phone,
@@ -207,11 +215,10 @@ impl Pipeline {
         if let Some(fk) = frag {
             let standalone =
                 matches!(fk, Fragment::Spelled | Fragment::EmailPiece | Fragment::PhonePrefix | Fragment::Handle);
-            let continues = window.iter().rev().take(3).any(|m| {
-                fragment_kind(&m.text, &p.c.mail_providers).is_some()
-                    || !detect::detect(&m.text, p).is_empty()
-                    || self.phrase_hits(&m.text).hits.get(&Category::ContactInfo).is_some_and(|h| h.0 + h.1 > 0)
-            });
+            // A fragment continues a detail only when an earlier message of the sender was
+            // itself taken as (part of) one: "412" after "408" after "results from my trials"
+            // are readings, "555" after "my cell 204" is not.
+            let continues = self.prior_parts(context, sender, 2);
             if standalone || continues {
                 if let Some((fs, fe)) = fragment_span(text) {
                     if !raw.iter().any(|r| r.start < fe && fs < r.end) {
@@ -394,6 +401,47 @@ impl Pipeline {
         })
     }
 
+    /// Indices in `context` of the sender's messages in the window before the end of `context`.
+    fn window_indices(&self, context: &[PriorMessage], sender: &str) -> Vec<usize> {
+        let cfg = &self.policy.c.file.context;
+        let mut v: Vec<usize> = (0..context.len())
+            .rev()
+            .filter(|&i| context[i].sender == sender)
+            .filter(|&i| context[i].age_seconds.is_none_or(|a| a <= cfg.window_seconds))
+            .take(cfg.window_messages.saturating_sub(1))
+            .collect();
+        v.reverse();
+        v
+    }
+
+    /// Whether one of the sender's last three messages in the window of `context` was taken
+    /// as (part of) a contact detail.
+    fn prior_parts(&self, context: &[PriorMessage], sender: &str, depth: usize) -> bool {
+        let idx = self.window_indices(context, sender);
+        idx.iter().rev().take(3).any(|&i| self.was_contact_part(context, i, depth))
+    }
+
+    /// Whether message `i` of `context` was taken as (part of) a contact detail when it was
+    /// moderated: a finding, a contact phrase, a fragment that stands alone or continues
+    /// such a message, or the first piece of a split detail.
+    fn was_contact_part(&self, context: &[PriorMessage], i: usize, depth: usize) -> bool {
+        let p = &self.policy;
+        let m = &context[i];
+        if !detect::detect(&m.text, p).is_empty()
+            || self.phrase_hits(&m.text).hits.get(&Category::ContactInfo).is_some_and(|h| h.0 + h.1 > 0)
+        {
+            return true;
+        }
+        let before = &context[..i];
+        if let Some(fk) = fragment_kind(&m.text, &p.c.mail_providers) {
+            if !matches!(fk, Fragment::Digits) || (depth > 0 && self.prior_parts(before, &m.sender, depth - 1)) {
+                return true;
+            }
+        }
+        let win: Vec<&PriorMessage> = self.window_indices(before, &m.sender).into_iter().map(|j| &before[j]).collect();
+        split::first_piece(&m.text, before, &win).is_some()
+    }
+
     /// Phones and e-mails that only appear when the sender's recent messages are joined with
     /// this one. Returns findings clipped to the current message, with the number of parts.
     fn split_findings(&self, text: &str, window: &[&PriorMessage], already: &[RawFinding]) -> Vec<(RawFinding, usize)> {
@@ -424,9 +472,10 @@ impl Pipeline {
             if already.iter().any(|a| a.start < e && s < a.end && a.kind == fd.kind && a.start == s && a.end >= e) {
                 continue;
             }
-            // Skip if the current part is only whitespace/punctuation.
+            // Skip if the current part is only whitespace/punctuation, or a decimal reading
+            // ("0.199", "5.55"): a '.' inside a phone joins groups of three or more digits.
             let part: String = text.chars().take(e).collect();
-            if !part.chars().any(|c| c.is_alphanumeric()) {
+            if !part.chars().any(|c| c.is_alphanumeric()) || part.split_whitespace().any(short_decimal) {
                 continue;
             }
             let first_part = starts.iter().rposition(|&st| st <= fd.start).unwrap_or(0);
@@ -691,19 +740,45 @@ fn fragment_span(text: &str) -> Option<(usize, usize)> {
     first.map(|f| (f, last.max(f + 1)))
 }
 
-fn has_digit_group(text: &str, n: usize) -> bool {
-    let mut run = 0;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run += 1;
-            if run >= n {
-                return true;
-            }
-        } else {
-            run = 0;
+/// A decimal number with a group of fewer than three digits on one side of the point.
+fn short_decimal(w: &str) -> bool {
+    let w = w.trim_matches(|c: char| !c.is_ascii_digit());
+    let mut parts = w.split('.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(b), None) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+                && (a.len() < 3 || b.len() < 3)
         }
+        _ => false,
     }
-    false
+}
+
+/// Runs of three or more digits that could be (part of) a phone number when a contact
+/// phrase is in the message ("my number 825"): not decimals or thousands ("2,341", "4.03"),
+/// prices, percentages, years, or counts and quantities ("300 pages", "250 mL").
+fn phone_like_groups(text: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    digit_groups(text, 3)
+        .into_iter()
+        .filter(|&(s, e)| {
+            let g: String = chars[s..e].iter().collect();
+            let before = if s > 0 { chars[s - 1] } else { ' ' };
+            let before2 = if s > 1 { chars[s - 2] } else { ' ' };
+            let after = chars.get(e).copied().unwrap_or(' ');
+            let after2 = chars.get(e + 1).copied().unwrap_or(' ');
+            let rest: String = chars[e..].iter().collect();
+            let thousands = (before == ',' && before2.is_ascii_digit()) || (after == ',' && after2.is_ascii_digit());
+            let year = g.len() == 4 && (g.starts_with("19") || g.starts_with("20"));
+            !(short_decimal(&g)
+                || thousands
+                || year
+                || matches!(before, '$' | '€' | '£' | '¥')
+                || matches!(after, '%' | '°')
+                || detect::followed_by_unit(&rest.to_lowercase()))
+        })
+        .collect()
 }
 
 fn to_finding(f: RawFinding) -> Finding {

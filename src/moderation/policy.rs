@@ -125,6 +125,10 @@ pub(crate) struct PhraseSet {
     pub strong: Option<Regex>,
     pub mild: Option<Regex>,
     pub suppress: Option<Regex>,
+    /// Exceptions (`-` lines): a strong or mild match overlapping one of these is not a hit
+    /// ("between us and the judges", "your number one priority"), the rest of the message
+    /// is still checked.
+    pub except: Option<Regex>,
 }
 
 #[derive(Debug)]
@@ -420,11 +424,14 @@ impl Policy {
             let mut strong = Vec::new();
             let mut mild = Vec::new();
             let mut suppress = Vec::new();
+            let mut except = Vec::new();
             for (ln, line) in content_lines(text) {
                 let (bucket, body) = if let Some(b) = line.strip_prefix('~') {
                     (&mut mild, b)
                 } else if let Some(b) = line.strip_prefix('!') {
                     (&mut suppress, b)
+                } else if let Some(b) = line.strip_prefix('-') {
+                    (&mut except, b)
                 } else {
                     (&mut strong, line)
                 };
@@ -448,7 +455,15 @@ impl Policy {
                     },
                 )
             };
-            phrases.insert(c, PhraseSet { strong: build(&strong)?, mild: build(&mild)?, suppress: build(&suppress)? });
+            phrases.insert(
+                c,
+                PhraseSet {
+                    strong: build(&strong)?,
+                    mild: build(&mild)?,
+                    suppress: build(&suppress)?,
+                    except: build(&except)?,
+                },
+            );
         }
 
         Ok(Policy {

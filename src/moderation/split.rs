@@ -21,14 +21,20 @@ struct Res {
     chunk_cue: Regex,
     email_cue: Regex,
     not_contact: Regex,
+    measure: Regex,
+    question: Regex,
+    contact_cue: Regex,
 }
 
 fn res() -> &'static Res {
     static R: OnceLock<Res> = OnceLock::new();
     R.get_or_init(|| Res {
-        phone_cue: Regex::new(r"(?-u:\b)(?:num|numb|number|nums|#|cell|cellphone|phone|mobile|mob|digits|whatsapp|wa|txt|text me|call me|ring me|ph|tel)(?-u:\b)|#").unwrap(),
-        chunk_cue: Regex::new(r"(?-u:\b)(?:part|pt|first|1st|start|starts|begins|in (?:parts|bits|pieces|chunks|halves)|filter|bot|mods|moderators|sending it|send it|splitting|split)(?-u:\b)|(?-u:\b)[1-4] ?/ ?[2-4](?-u:\b)").unwrap(),
+        phone_cue: Regex::new(r"(?-u:\b)(?:num|numb|number|nums|#|cell|cellphone|phone|mobile|mob|digits|whatsapp|wa|txt|text|call|ring|dial|ph|tel)(?-u:\b)|#").unwrap(),
+        chunk_cue: Regex::new(r"(?-u:\b)(?:part|pt|first|1st|start|starts|begins|in (?:parts|bits|pieces|chunks|halves)|(?:over|in|across) (?:a few|two|three|several|2|3|4|some|multiple) (?:messages|msgs|texts|lines)|filter|bot|mods|moderators|sending it|send it|splitting|split)(?-u:\b)|(?-u:\b)[1-4] ?/ ?[2-4](?-u:\b)").unwrap(),
         email_cue: Regex::new(r"(?-u:\b)(?:email|e-mail|emial|mail|gmail|hotmail|outlook|yahoo|icloud|proton|protonmail|addy|aol|live)(?-u:\b)").unwrap(),
+        measure: Regex::new(r"(?-u:\b)(?:results?|readings?|scores?|trials?|times|measured|measurements?|measuring|weigh|weighs|weighed|weight|mass|grams?|kg|mm|cm|km|ml|temps?|temperatures?|degrees|celsius|kelvin|total|count|counts|steps|records?|updates?|answers?|sides|lengths?|height|tall|wide|width|sums?|averages?|avg|data|values?|numbers|digits of|attempts?|laps?|rounds?|final|pages?|how many|how much|how long|how far|how tall|how old|guess|poll|estimate|rank|ranked|rating|percent|points|pts|place|level|grade|marks|quiz|test|exam|sat|act|gpa)(?-u:\b)").unwrap(),
+        contact_cue: Regex::new(r"(?-u:\b)(?:(?:my|your|ur|his|her|our|their|whats|what's|new|real|personal|private|home|work|contact) (?:number|num|#)|cell|cellphone|phone|mobile|digits|whatsapp|txt|text|call|ring|dial|tel)(?-u:\b)").unwrap(),
+        question: Regex::new(r"^\s*(?:how|what|whats|what's|which|when|where|who|why|guess|pick|name|tell me|quick poll|can you|could you|do you|did you|is it|are there|any idea)(?-u:\b)").unwrap(),
         not_contact: Regex::new(r"(?-u:\b)(?:answer|ans|answers|page|pg|pages|q[0-9]*|question|problem|prob|room|rm|score|scores|trial|total|result|results|bus|route|chapter|ch|unit|level|grade|version|v|lab|exercise|ex|step|steps|line|lines|row|col|column|year|yr|grade|mark|marks|points|pts|temp|reading|readings|value|x|y|z|n|k|t|id|code|pin|zip|isbn|doi|room|seat|gate|flight|order|ticket|ref)(?-u:\b)|[=+*/^<>]").unwrap(),
     })
 }
@@ -199,6 +205,24 @@ const NOT_PIECE: &[&str] = &[
     "personal",
     "school",
     "work",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// Words people trail off with ("well…", "anyway...").
@@ -286,6 +310,45 @@ const DISCOURSE: &[&str] = &[
     "aaand",
     "andd",
 ];
+
+/// Words that may come before a bare first piece ("ok here 780", "its 2 0 4").
+const LEAD_FILLER: &[&str] = &[
+    "ok", "okay", "k", "so", "here", "heres", "here's", "its", "it's", "it", "is", "and", "then", "lol", "pls", "hey",
+    "yo", "um", "uh", "alright",
+];
+
+/// Whether `text` is only numbers (digits, decimals, number words) and filler: a reading,
+/// an answer or a piece of a number.
+pub(crate) fn only_numbers(text: &str) -> bool {
+    let toks = tokens(text);
+    !toks.is_empty()
+        && toks.iter().any(|t| t.2.chars().any(|c| c.is_ascii_digit()) || digit_of_word(&t.2).is_some())
+        && toks.iter().all(|t| {
+            t.2.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '$' | '%'))
+                || digit_of_word(&t.2).is_some()
+                || FILLER.contains(&t.2.as_str())
+        })
+}
+
+/// Bare numbers that answer or continue something that says what they are. Walks back over
+/// the conversation (anyone's messages) past messages that are only numbers, to the message
+/// that led to them: a question ("how many grams did it weigh", "guess how many"), or a
+/// message naming a reading, score, result or unit ("results from my pendulum trials",
+/// "my quiz scores this term"). A contact word in that message ("my cell", "email") means
+/// the numbers may well be a contact detail.
+pub(crate) fn numbers_explained(context: &[PriorMessage]) -> bool {
+    let r = res();
+    let Some(lead) = context.iter().rev().take(4).find(|m| !only_numbers(&m.text)) else {
+        return false;
+    };
+    let l = lead.text.to_lowercase();
+    if r.contact_cue.is_match(&l) || r.email_cue.is_match(&l) {
+        return false;
+    }
+    // A plain "number" does not make it a contact detail when the words around it name it
+    // ("the mass number of uranium is").
+    l.trim_end().ends_with('?') || r.question.is_match(&l) || r.measure.is_match(&l) || r.not_contact.is_match(&l)
+}
 
 /// Is `d` a plausible start of a phone number: a NANP area code (2-9, then not 9, not N11)
 /// or a UK trunk prefix (07xxx, 01xx(x), 02x)?
@@ -443,7 +506,13 @@ pub(crate) fn first_piece(
                 .filter(|w| !FILLER.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
                 .count();
             let spelled = !text[..].chars().skip(s).take(end - s).any(|c| c.is_ascii_digit());
-            let bare = !lead.chars().any(|c| c.is_alphanumeric()) && !answers_question;
+            // Nothing but filler before the number, not answering or continuing anything
+            // that names it, and not a guess ("800?").
+            let bare =
+                lead.split_whitespace().all(|w| LEAD_FILLER.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
+                    && !answers_question
+                    && !trimmed.ends_with('?')
+                    && !numbers_explained(context);
             let cue = r.phone_cue.is_match(&lead) || r.chunk_cue.is_match(&lead) || lead.trim_end().ends_with(':');
             if !r.not_contact.is_match(&lead) && (cue || continuation || bare || (spelled && lead_words == 0)) {
                 return Some((Kind::Phone, s, end));
@@ -457,14 +526,21 @@ pub(crate) fn first_piece(
         let lead = lead_of(ls);
         let colon = lead.trim_end().ends_with(':');
         let lead_end = lead.trim_end().trim_end_matches(':').rsplit(' ').next().unwrap_or("").to_string();
-        let introduces = colon || matches!(lead_end.as_str(), "is" | "its" | "it's" | "=" | "->" | "→");
-        let email_cue = r.email_cue.is_match(&lead) && content.len() <= 4 && (introduces || marked(&last));
+        let introduces = colon || matches!(lead_end.as_str(), "is" | "its" | "it's" | "=" | "->" | "→" | "with");
+        // "my email is kind of long: mariakowal", "my email starts with jdawson": a colon or
+        // "starts with" introduces the piece even after a longer lead.
+        let long_intro = colon || lead.trim_end().ends_with("starts with") || lead.trim_end().ends_with("begins with");
+        let email_cue = r.email_cue.is_match(&lead)
+            && ((content.len() <= 4 && (introduces || marked(&last))) || (long_intro && content.len() <= 7));
         let lead_words = lead
             .split_whitespace()
             .filter(|w| !FILLER.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
             .count();
         let colon_marked = colon && marked(&last) && content.len() <= 3 && lead_words == 0;
-        let chunk = r.chunk_cue.is_match(&lead) && content.len() <= 4 && (marked(&last) || continuation);
+        // "sending it in bits: malik_codes"; "writing my email over a few messages samuelreyes".
+        let chunk = r.chunk_cue.is_match(&lead)
+            && ((content.len() <= 4 && (marked(&last) || continuation))
+                || (r.email_cue.is_match(&lead) && content.len() <= 8));
         // "dgarciax …": one name-like token trailed by an ellipsis, the way a detail is
         // continued in the next message (not a discourse word such as "well…", "anyway...").
         let ellipsis = (trimmed.ends_with('…') || trimmed.ends_with("...") || trimmed.ends_with(". . ."))
@@ -510,12 +586,21 @@ mod tests {
             "my num is 403",
             "my digits r 6 0 4",
             "my cell six one three",
+            "ok here 780",
+            "its 2 0 4",
+            "text 613",
         ] {
             assert!(matches!(first_piece(t, &[], &[]), Some((Kind::Phone, _, _))), "{t}");
         }
-        for t in
-            ["gmail: ros", "my email: liam.r", "its: noahbianchi88", "sending it in bits: malik_codes", "dgarciax …"]
-        {
+        for t in [
+            "gmail: ros",
+            "my email: liam.r",
+            "its: noahbianchi88",
+            "sending it in bits: malik_codes",
+            "dgarciax …",
+            "my email starts with jdawson",
+            "my email is kind of long: mariakowal",
+        ] {
             assert!(matches!(first_piece(t, &[], &[]), Some((Kind::Email, _, _))), "{t}");
         }
         let p = prior("gmail: ros");
@@ -548,6 +633,14 @@ mod tests {
         }
         let q = prior("what page?");
         assert_eq!(first_piece("214", &[q], &[]), None);
+        // Readings and answers led by a message that names them, or a guess.
+        for lead in ["how many grams did the sample weigh", "results from my pendulum trials", "guess how many"] {
+            assert_eq!(first_piece("416", &[prior(lead)], &[]), None, "{lead}");
+        }
+        assert_eq!(first_piece("412", &[prior("results from my pendulum trials"), prior("408")], &[]), None);
+        assert_eq!(first_piece("800?", &[], &[]), None);
+        // A contact word in the lead keeps it a piece.
+        assert!(first_piece("416", &[prior("ok my cell in parts")], &[]).is_some());
         let p = prior("ok so what do you think");
         assert_eq!(first_piece("cool", &[], &[&p]), None);
     }

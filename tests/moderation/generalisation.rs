@@ -2,6 +2,14 @@
 //! from the labelled corpus (`generalisation/gen.py` renders `cases.jsonl`: obfuscation
 //! families with random fills, hand-written variants and benign look-alikes). They guard the
 //! families as a whole, so that a rule tuned on one sentence does not pass for a family.
+//!
+//! `benign-dev.jsonl` (hand-written benign mentoring talk full of numbers, links, code and
+//! phrases that look like grooming or contact details but are not) and `contact-dev.jsonl`
+//! (hand-written contact details in the families the rules were weakest on) are a second,
+//! independent development set. `benign-valid.jsonl` was written in batches after the rules
+//! were fixed for the dev set, each batch run once before looking at its misses (some of
+//! its remaining misses are grey: a real-looking address from a novel, `example.com`
+//! e-mails, a joking "can we talk on the phone?").
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,14 +17,45 @@ use std::path::Path;
 use serde_json::Value;
 use trellis::moderation::{Action, Pipeline, Policy, PriorMessage, SenderRole};
 
-#[test]
-fn contact_families_and_benign_lookalikes() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moderation/generalisation/cases.jsonl");
+struct Outcome {
+    pos: usize,
+    pos_hit: usize,
+    benign: usize,
+    benign_hit: usize,
+    leaks: usize,
+    misses: Vec<String>,
+}
+
+impl Outcome {
+    fn recall(&self) -> f64 {
+        self.pos_hit as f64 / self.pos.max(1) as f64
+    }
+    fn fp(&self) -> f64 {
+        self.benign_hit as f64 / self.benign.max(1) as f64
+    }
+    fn print(&self, name: &str) {
+        println!(
+            "{name}: recall {:.3} ({}/{}), false interventions {:.3} ({}/{})",
+            self.recall(),
+            self.pos_hit,
+            self.pos,
+            self.fp(),
+            self.benign_hit,
+            self.benign
+        );
+        for m in &self.misses {
+            println!("  {m}");
+        }
+    }
+}
+
+/// Replays a labelled JSON Lines file like `trellis moderate` (per-conversation context).
+fn run(file: &str) -> Outcome {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moderation/generalisation").join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let p = Pipeline::new(Policy::builtin());
     let mut history: HashMap<String, Vec<PriorMessage>> = HashMap::new();
-    let (mut pos, mut pos_hit, mut benign, mut benign_hit, mut leaks) = (0, 0, 0, 0, 0);
-    let mut misses: Vec<String> = Vec::new();
+    let mut o = Outcome { pos: 0, pos_hit: 0, benign: 0, benign_hit: 0, leaks: 0, misses: Vec::new() };
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let c: Value = serde_json::from_str(line).unwrap();
         let t = c["text"].as_str().unwrap();
@@ -34,27 +73,50 @@ fn contact_families_and_benign_lookalikes() {
         }
         let intervened = v.action != Action::Deliver;
         if v.action == Action::Redact && !p.findings(v.delivered_text.as_deref().unwrap()).is_empty() {
-            leaks += 1;
+            o.leaks += 1;
         }
         let is_contact = c["labels"].as_array().unwrap().iter().any(|l| l == "contact_info");
         if is_contact {
-            pos += 1;
-            pos_hit += intervened as usize;
+            o.pos += 1;
+            o.pos_hit += intervened as usize;
         } else {
-            benign += 1;
-            benign_hit += intervened as usize;
+            o.benign += 1;
+            o.benign_hit += intervened as usize;
         }
         if intervened != is_contact {
-            misses.push(format!("{} [{}] -> {}", c["id"], c["family"], v.action.as_str()));
+            o.misses.push(format!(
+                "{} [{}] -> {} {:?} {:?} :: {}",
+                c["id"],
+                c["family"],
+                v.action.as_str(),
+                v.flags,
+                v.reviewer_notes,
+                t
+            ));
         }
     }
-    let recall = pos_hit as f64 / pos as f64;
-    let fp = benign_hit as f64 / benign as f64;
-    println!("generalisation cases: recall {recall:.3} ({pos_hit}/{pos}), false interventions {fp:.3} ({benign_hit}/{benign})");
-    for m in &misses {
-        println!("  {m}");
-    }
-    assert_eq!(leaks, 0, "a redacted message still carries a detail");
-    assert!(recall >= 0.97, "recall {recall}");
-    assert!(fp <= 0.03, "false interventions {fp}");
+    o
+}
+
+#[test]
+fn contact_families_and_benign_lookalikes() {
+    let o = run("cases.jsonl");
+    o.print("generalisation cases");
+    assert_eq!(o.leaks, 0, "a redacted message still carries a detail");
+    assert!(o.recall() >= 0.97, "recall {}", o.recall());
+    assert!(o.fp() <= 0.03, "false interventions {}", o.fp());
+}
+
+#[test]
+fn benign_and_contact_dev_sets() {
+    let b = run("benign-dev.jsonl");
+    b.print("benign dev set");
+    let v = run("benign-valid.jsonl");
+    v.print("benign validation set");
+    let c = run("contact-dev.jsonl");
+    c.print("contact dev set");
+    assert_eq!(b.leaks + v.leaks + c.leaks, 0, "a redacted message still carries a detail");
+    assert!(b.fp() <= 0.01, "benign dev set: false interventions {}", b.fp());
+    assert!(v.fp() <= 0.03, "benign validation set: false interventions {}", v.fp());
+    assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
 }
