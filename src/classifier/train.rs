@@ -40,6 +40,10 @@ pub struct TrainArgs {
     /// Team-written lines in the corpus format (`data/training/team-written.jsonl`): same domain
     /// as the corpus, in every training fold, never scored out-of-fold. `None` = corpus only.
     pub team_data: Option<PathBuf>,
+    /// More lines in the corpus format trained on like the team-written ones: the benign
+    /// development set of the rules (`tests/moderation/generalisation/benign-dev.jsonl`).
+    /// Its sibling `benign-valid.jsonl` is never trained on, so it stays a check for both.
+    pub team_extra: Vec<PathBuf>,
     /// Weight of a team-written line relative to a corpus line.
     pub team_weight: f32,
     /// Weight of a benign corpus or team line (the look-alike negatives), relative to 1.
@@ -95,6 +99,7 @@ impl TrainArgs {
             public_weight: 0.5,
             // Relative to the working directory, like the CLI's other defaults (repository root).
             team_data: Some(Path::new("data/training").join(super::data::TEAM_FILE)),
+            team_extra: vec![PathBuf::from("tests/moderation/generalisation/benign-dev.jsonl")],
             team_weight: 1.0,
             benign_weight: 1.0,
             hatecheck_check_dir: Some(PathBuf::from("data/training")),
@@ -415,17 +420,13 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
             args.corpus_train.display()
         )));
     }
-    let team: Vec<Example> = match &args.team_data {
-        Some(p) => read_corpus(p)
-            .map_err(ClassifierRunError)?
-            .into_iter()
-            .map(|mut e| {
-                e.source = TEAM_SOURCE.into();
-                e
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut team: Vec<Example> = Vec::new();
+    for p in args.team_data.iter().chain(&args.team_extra) {
+        team.extend(read_corpus(p).map_err(ClassifierRunError)?.into_iter().map(|mut e| {
+            e.source = TEAM_SOURCE.into();
+            e
+        }));
+    }
     let public: Vec<Example> = match &args.public_dir {
         Some(d) => read_public(d).map_err(ClassifierRunError)?.into_iter().filter(|e| !e.holdout).collect(),
         None => Vec::new(),
@@ -710,7 +711,7 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
     );
     let _ = writeln!(s, "- corpus train split: {} lines ({} benign)", r.corpus_examples, r.benign_corpus_examples);
     if r.team_examples > 0 {
-        let _ = writeln!(s, "- team-written (`data/training/{}`): {} lines", super::data::TEAM_FILE, r.team_examples);
+        let _ = writeln!(s, "- team-written (`data/training/{}`, plus the rules' benign dev set `tests/moderation/generalisation/benign-dev.jsonl`): {} lines", super::data::TEAM_FILE, r.team_examples);
     }
     if r.noisy_examples > 0 {
         let _ = writeln!(s, "- spelling-noise and identifier copies of corpus and team lines: {}", r.noisy_examples);
