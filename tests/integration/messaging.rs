@@ -213,6 +213,15 @@ async fn senders_are_rate_limited() {
     assert!(body["error"]["message"].as_str().unwrap().contains("Please wait"));
 }
 
+fn urgent_self_harm_alerts(app: &TestApp) -> i64 {
+    alerts::table
+        .filter(alerts::kind.eq("self_harm"))
+        .filter(alerts::severity.eq("urgent"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn self_harm_disclosures_escalate_with_support() {
     let app = TestApp::with_demo().await;
@@ -231,13 +240,7 @@ async fn self_harm_disclosures_escalate_with_support() {
     assert!(sent["status"] == "delivered" || sent["status"] == "held", "never blocked: {sent}");
     let reasons = sent["reasons"].to_string();
     assert!(reasons.contains("Kids Help Phone"), "support resources shown: {reasons}");
-    let urgent: i64 = alerts::table
-        .filter(alerts::kind.eq("self_harm"))
-        .filter(alerts::severity.eq("urgent"))
-        .count()
-        .get_result(&mut app.conn())
-        .unwrap();
-    assert_eq!(urgent, 1);
+    assert_eq!(urgent_self_harm_alerts(&app), 1);
     let coordinator = app.token("coordinator").await;
     let (status, list) = api.get(&coordinator, "/api/v1/alerts").await;
     assert_eq!(status, 200);
@@ -281,13 +284,7 @@ async fn a_weaker_self_harm_signal_from_a_student_alerts_staff_and_is_delivered(
         api.post(&student1, &path, json!({ "text": "idk what the point of any of it is lately" })).await;
     assert_eq!(status, 201);
     assert_eq!(sent["status"], "delivered", "{sent}");
-    let urgent: i64 = alerts::table
-        .filter(alerts::kind.eq("self_harm"))
-        .filter(alerts::severity.eq("urgent"))
-        .count()
-        .get_result(&mut app.conn())
-        .unwrap();
-    assert_eq!(urgent, 1);
+    assert_eq!(urgent_self_harm_alerts(&app), 1);
     // The mentor's view: delivered unchanged.
     let mentor1 = app.token("mentor1").await;
     let (_, msgs) = api.get(&mentor1, &path).await;
