@@ -177,3 +177,39 @@ fn batch_and_single_embeddings_agree() {
         assert!(cos > 0.9999, "{t}: {cos}");
     }
 }
+
+/// The hand-written MiniLM forward pass must compute what candle-transformers' reference BERT
+/// computes (same weights, mean pooling, L2 norm), with and without padding in a batch.
+#[test]
+fn fast_encoder_matches_the_reference_bert_implementation() {
+    use candle_core::{DType, Device, Tensor};
+    use candle_nn::VarBuilder;
+    use candle_transformers::models::bert::{BertModel, Config};
+
+    let dir = root().join("models").join(classifier::ENCODER_DIR);
+    let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
+    let reference = BertModel::load(vb, &config).unwrap();
+    let texts = [
+        "hi",
+        "let's keep our chats just between us, ok? your parents wouldn't get it",
+        "can you explain how you got the derivative in step 3? i got 2x + 3 but the answer says 2x",
+        "ｔｅｘｔ ｍｅ at four oh three 555 0199 😀",
+        "i'm so tired of everything, i don't think i can do this anymore",
+        "for the science fair, try measuring the pH of the soil samples before and after watering",
+    ];
+    let c = shared();
+    let tokenizer = classifier::encoder::load_tokenizer(&dir, 128).unwrap();
+    let ids = classifier::encoder::encode_ids(&tokenizer, &texts).unwrap();
+    let fast = c.encoder().embed(&texts).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let len = ids[i].len();
+        let input = Tensor::from_vec(ids[i].clone(), (1, len), &Device::Cpu).unwrap();
+        let hidden = reference.forward(&input, &input.zeros_like().unwrap(), None).unwrap();
+        let mean: Vec<f32> = hidden.mean(1).unwrap().squeeze(0).unwrap().to_vec1().unwrap();
+        let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cos: f32 = mean.iter().zip(fast[i].iter()).map(|(a, b)| a / norm * b).sum();
+        assert!(cos > 0.99999, "{t}: cosine {cos}");
+    }
+}

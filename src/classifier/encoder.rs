@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
+
+use super::minilm::MiniLm;
 use tokenizers::{Tokenizer, TruncationParams};
 use unicode_normalization::UnicodeNormalization;
 
@@ -26,9 +28,8 @@ impl Embed for Encoder {
 
 /// The loaded encoder. `Send + Sync`: forward passes share the weights read-only.
 pub struct Encoder {
-    model: BertModel,
+    model: MiniLm,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -106,8 +107,8 @@ impl Encoder {
         let bytes = std::fs::read(&w_path).map_err(|e| format!("{}: {e}", w_path.display()))?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
             .map_err(|e| format!("{}: not a safetensors file: {e}", w_path.display()))?;
-        let model = BertModel::load(vb, &config).map_err(|e| format!("{}: missing weights: {e}", w_path.display()))?;
-        Ok(Encoder { model, tokenizer, device })
+        let model = MiniLm::load(vb, &config).map_err(|e| format!("{}: missing weights: {e}", w_path.display()))?;
+        Ok(Encoder { model, tokenizer })
     }
 
     /// Token count of `text` after preparation and truncation (with [CLS] and [SEP]).
@@ -138,19 +139,11 @@ impl Encoder {
             flat_mask.extend(std::iter::repeat_n(1u32, v.len()));
             flat_mask.extend(std::iter::repeat_n(0u32, len - v.len()));
         }
-        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let input = Tensor::from_vec(flat_ids, (n, len), &self.device)?;
-            let mask = Tensor::from_vec(flat_mask, (n, len), &self.device)?;
-            let types = input.zeros_like()?;
-            let hidden = self.model.forward(&input, &types, Some(&mask))?; // (n, len, 384)
-            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-            let summed = hidden.broadcast_mul(&m)?.sum(1)?; // (n, 384)
-            let counts = m.sum(1)?; // (n, 1)
-            let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-            mean.broadcast_div(&norm)?.to_vec2::<f32>()
-        };
-        let rows = run().map_err(|e| format!("encoder: {e}"))?;
+        let rows = self
+            .model
+            .sentence_embeddings(&flat_ids, &flat_mask, n, len)
+            .and_then(|t| t.to_vec2::<f32>())
+            .map_err(|e| format!("encoder: {e}"))?;
         let mut out = Vec::with_capacity(n);
         for r in rows {
             let arr: [f32; DIM] = r.try_into().map_err(|_| "encoder: unexpected embedding width".to_string())?;

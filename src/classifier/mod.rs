@@ -21,6 +21,7 @@ mod eval;
 pub mod heads;
 mod manifest;
 mod metrics;
+pub mod minilm;
 #[cfg(feature = "rust-bert")]
 pub mod rustbert;
 mod train;
