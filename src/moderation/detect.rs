@@ -317,6 +317,30 @@ const HANDLE_STOP: &[&str] = &[
     "api",
     "code",
     "room",
+    // A product or a topic after a platform's name ("github classroom", "tiktok's algorithm").
+    "classroom",
+    "repo",
+    "repository",
+    "copilot",
+    "actions",
+    "desktop",
+    "filter",
+    "filters",
+    "feed",
+    "algorithm",
+    "shorts",
+    "reels",
+    "premium",
+    "nitro",
+    "ads",
+    "update",
+    "updates",
+    "workspace",
+    "docs",
+    "drive",
+    "sheets",
+    "slides",
+    "forms",
 ];
 
 /// Detect contact details in `text`. Allow-listed URLs are not returned.
@@ -1274,6 +1298,17 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
                     cur.push(tk);
                     close(&mut cur, &mut runs);
                     sep_len = 0;
+                }
+                // "647 then 555 then 0199": a connecting word between digit groups of phone
+                // size counts as one separator; is_phone still validates the joined number.
+                WordTok::Other
+                    if matches!(w.to_ascii_lowercase().as_str(), "then" | "and" | "dash" | "hyphen")
+                        && cur.last().is_some_and(|x| !x.word && (3..=4).contains(&x.digits.len()))
+                        && cur.len() <= 3
+                        && sep_len <= 2 =>
+                {
+                    pending_mult = None;
+                    sep_len = 1;
                 }
                 WordTok::Other => {
                     pending_mult = None;
@@ -2258,6 +2293,8 @@ mod tests {
         assert_eq!(kinds("４０３５５５０１９９")[0].0, "phone");
         assert_eq!(kinds("4o3-555-o199")[0].0, "phone");
         assert_eq!(kinds("345-899-3560x4587")[0].1, "345-899-3560x4587");
+        assert_eq!(kinds("it's 647 then 555 then 0199")[0].1, "647 then 555 then 0199");
+        assert_eq!(kinds("647 and 555 and 0199")[0].0, "phone");
     }
 
     #[test]
@@ -2269,6 +2306,9 @@ mod tests {
             "it costs $1,299.99",
             "born 2009, graduating 2027",
             "from 1990 2000 2010 to 2020",
+            "I got 98 and 97 and 100 on the tests",
+            "the years 1990 and 2000 and 2010",
+            "we need 120 and 250 and 3100 grams",
             "see you Tuesday 4pm in our session",
             "the date is 2024-05-12",
             "my score went 1450 then 1510",
@@ -2384,6 +2424,7 @@ mod tests {
         assert!(!has("i learned python from youtube videos", "handle"));
         assert!(!has("this is my snapchat story idea", "handle"));
         assert!(!has("the teacher will send the zoom link", "handle"));
+        assert!(!has("use your school email for the github classroom invite", "handle"));
     }
 
     #[test]
