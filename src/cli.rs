@@ -156,6 +156,9 @@ pub enum ClassifierCommand {
         /// Report only; write neither heads nor thresholds.
         #[arg(long)]
         dry_run: bool,
+        /// Write the out-of-fold scores (ids, families, labels, scores; no message text) as JSON.
+        #[arg(long)]
+        oof_out: Option<PathBuf>,
     },
     /// Evaluate on the held-back test split (never used for training or thresholds).
     Eval {
@@ -350,12 +353,13 @@ fn moderate(
 fn classifier_command(command: ClassifierCommand) -> anyhow::Result<()> {
     use crate::classifier;
     match command {
-        ClassifierCommand::Train { models, policies, corpus, public, seed, dry_run } => {
+        ClassifierCommand::Train { models, policies, corpus, public, seed, dry_run, oof_out } => {
             let mut args = classifier::TrainArgs::new(&models, &policies, &corpus);
             args.public_dir = public;
             args.seed = seed;
             args.write_models = !dry_run;
             args.write_policy = !dry_run;
+            args.oof_out = oof_out;
             args.progress = true;
             let report = classifier::train(&args).map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{}", report.markdown);

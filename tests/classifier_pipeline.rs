@@ -213,3 +213,42 @@ fn fast_encoder_matches_the_reference_bert_implementation() {
         assert!(cos > 0.99999, "{t}: cosine {cos}");
     }
 }
+
+/// `classifier train` end to end on a small slice of the corpus plus team-written lines: with
+/// `cross_validate_team` every team line is scored out-of-fold and the thresholds come from
+/// corpus + team; the run is deterministic.
+#[test]
+fn training_cross_validates_team_lines_deterministically() {
+    let dir = std::env::temp_dir().join(format!("trellis-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let take = |src: &str, n: usize, out: &str| -> usize {
+        let text = std::fs::read_to_string(root().join(src)).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).step_by(7).take(n).collect();
+        std::fs::write(dir.join(out), lines.join("\n") + "\n").unwrap();
+        lines.len()
+    };
+    let n_corpus = take("tests/corpus/train.jsonl", 60, "corpus.jsonl");
+    let n_team = take("data/training/team-written.jsonl", 40, "team.jsonl");
+    let run = || {
+        let mut args = classifier::TrainArgs::new(&root().join("models"), &dir, &dir.join("corpus.jsonl"));
+        args.team_data = Some(dir.join("team.jsonl"));
+        args.team_extra = Vec::new();
+        args.hatecheck_check_dir = None;
+        args.identifier_copies = 0;
+        args.folds = 2;
+        args.epochs = 15;
+        args.hidden = 8;
+        args.ensemble = 1;
+        args.write_models = false;
+        args.write_policy = false;
+        args.progress = false;
+        classifier::train(&args).expect("training runs")
+    };
+    let a = run();
+    assert_eq!(a.cv_examples, n_corpus + n_team);
+    assert!(a.cv.values().all(|m| m.threshold > 0.0 && m.threshold < 1.0));
+    let b = run();
+    let thresholds = |r: &classifier::TrainReport| r.cv.values().map(|m| m.threshold).collect::<Vec<_>>();
+    assert_eq!(thresholds(&a), thresholds(&b));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -46,6 +46,11 @@ pub struct TrainArgs {
     pub team_extra: Vec<PathBuf>,
     /// Weight of a team-written line relative to a corpus line.
     pub team_weight: f32,
+    /// Cross-validate the team-written lines too (each scored out-of-fold, like the corpus) and
+    /// tune the thresholds on corpus + team: four times the benign lines to set a 0.3 % budget
+    /// on, most of them hard look-alikes. `false` = team lines in every training fold, thresholds
+    /// from the corpus alone.
+    pub cross_validate_team: bool,
     /// Weight of a benign corpus or team line (the look-alike negatives), relative to 1.
     pub benign_weight: f32,
     /// Spelling-noise copies (character deletion, swap, leetspeak, spaces added or removed) of
@@ -101,6 +106,7 @@ impl TrainArgs {
             team_data: Some(Path::new("data/training").join(super::data::TEAM_FILE)),
             team_extra: vec![PathBuf::from("tests/moderation/generalisation/benign-dev.jsonl")],
             team_weight: 1.0,
+            cross_validate_team: true,
             benign_weight: 1.0,
             hatecheck_check_dir: Some(PathBuf::from("data/training")),
             oof_out: None,
@@ -138,6 +144,9 @@ pub struct TrainReport {
     pub corpus_examples: usize,
     pub public_examples: BTreeMap<String, usize>,
     pub benign_corpus_examples: usize,
+    /// Lines scored out-of-fold (the corpus, plus the team-written lines when cross-validated).
+    pub cv_examples: usize,
+    pub cv_benign_examples: usize,
     pub folds: usize,
     pub seed: u64,
     pub context_messages: usize,
@@ -485,26 +494,33 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         seed: args.seed,
     };
     let ensemble = if args.hidden > 0 { args.ensemble.max(1) } else { 1 };
-    let folds = assign_folds(&corpus, args.folds, args.seed);
-    let mut oof: Vec<BTreeMap<Category, f32>> = vec![BTreeMap::new(); corpus.len()];
+    // The lines scored out-of-fold: the corpus, then (optionally) the team-written lines. Noisy
+    // copies are indexed over corpus ++ team, so a copy follows its source line's fold.
+    let n_scored = if args.cross_validate_team { corpus.len() + team.len() } else { corpus.len() };
+    let scored: Vec<Example> = corpus.iter().chain(team.iter()).take(n_scored).cloned().collect();
+    let sf: Vec<&Vec<f32>> = cf.iter().chain(tf.iter()).take(n_scored).collect();
+    let folds = assign_folds(&scored, args.folds, args.seed);
+    let mut oof: Vec<BTreeMap<Category, f32>> = vec![BTreeMap::new(); n_scored];
     let total = (args.folds + 1) as u64 * (args.epochs * ensemble) as u64;
     let pb = bar(args.progress, total, "fitting heads");
     let mut last_loss = 0f32;
     for k in 0..args.folds {
         let mut ex: Vec<&Example> = Vec::new();
         let mut fs: Vec<&Vec<f32>> = Vec::new();
-        for (i, e) in corpus.iter().enumerate() {
+        for (i, e) in scored.iter().enumerate() {
             if folds[i] != k {
                 ex.push(e);
-                fs.push(&cf[i]);
+                fs.push(sf[i]);
             }
         }
-        ex.extend(team.iter());
-        fs.extend(tf.iter());
+        if !args.cross_validate_team {
+            ex.extend(team.iter());
+            fs.extend(tf.iter());
+        }
         ex.extend(public.iter());
         fs.extend(pf.iter());
         for ((src, e), f) in noisy.iter().zip(nf) {
-            if *src >= corpus.len() || folds[*src] != k {
+            if *src >= n_scored || folds[*src] != k {
                 ex.push(e);
                 fs.push(f);
             }
@@ -519,12 +535,12 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         let mut heads = heads;
         heads.context_messages = args.context_messages;
         heads.ngram_dim = args.ngram_dim;
-        for (i, _) in corpus.iter().enumerate().filter(|(i, _)| folds[*i] == k) {
-            oof[i] = heads.predict(&cf[i]);
+        for i in (0..n_scored).filter(|i| folds[*i] == k) {
+            oof[i] = heads.predict(sf[i]);
         }
     }
     if let Some(p) = &args.oof_out {
-        let rows: Vec<serde_json::Value> = corpus
+        let rows: Vec<serde_json::Value> = scored
             .iter()
             .zip(&oof)
             .map(|(e, s)| serde_json::json!({"id": e.id, "family": e.family, "labels": e.labels, "scores": s}))
@@ -533,17 +549,17 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         std::fs::write(p, j).map_err(|e| ClassifierRunError(format!("{}: {e}", p.display())))?;
     }
     // Thresholds and cross-validated metrics.
-    let benign_idx: Vec<usize> = (0..corpus.len()).filter(|i| corpus[*i].benign()).collect();
+    let benign_idx: Vec<usize> = (0..scored.len()).filter(|i| scored[*i].benign()).collect();
     let mut thresholds = BTreeMap::new();
     let mut cv = BTreeMap::new();
     for c in Category::ALL {
-        let pos: Vec<f32> = (0..corpus.len()).filter(|i| corpus[*i].has(c)).map(|i| oof[i][&c]).collect();
+        let pos: Vec<f32> = (0..scored.len()).filter(|i| scored[*i].has(c)).map(|i| oof[i][&c]).collect();
         let ben: Vec<f32> = benign_idx.iter().map(|i| oof[*i][&c]).collect();
         // A missed self-harm disclosure costs more than an extra check-in: allow 4x the benign
         // false-positive budget there, but still bounded.
         let max_fpr = if c == Category::SelfHarm { args.max_benign_fpr * 4.0 } else { args.max_benign_fpr };
         let t = tune_threshold(&pos, &ben, max_fpr, args.target_recall, false);
-        let scored: Vec<(f32, bool)> = (0..corpus.len()).map(|i| (oof[i][&c], corpus[i].has(c))).collect();
+        let scored: Vec<(f32, bool)> = (0..scored.len()).map(|i| (oof[i][&c], scored[i].has(c))).collect();
         cv.insert(
             c,
             CvMetrics {
@@ -562,7 +578,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
     // every alert is read by a person, so the out-of-fold benign budget stays bounded.
     let self_harm_alert = {
         let c = Category::SelfHarm;
-        let pos: Vec<f32> = (0..corpus.len()).filter(|i| corpus[*i].has(c)).map(|i| oof[i][&c]).collect();
+        let pos: Vec<f32> = (0..scored.len()).filter(|i| scored[*i].has(c)).map(|i| oof[i][&c]).collect();
         let ben: Vec<f32> = benign_idx.iter().map(|i| oof[*i][&c]).collect();
         let a = tune_threshold(&pos, &ben, ALERT_BENIGN_FPR, 0.99, false).min(thresholds[&c]);
         (a, rate_at(&pos, a), rate_at(&ben, a))
@@ -647,7 +663,9 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
     let mut report = TrainReport {
         corpus_examples: corpus.len(),
         public_examples: public_counts,
-        benign_corpus_examples: benign_idx.len(),
+        benign_corpus_examples: corpus.iter().filter(|e| e.benign()).count(),
+        cv_examples: scored.len(),
+        cv_benign_examples: benign_idx.len(),
         folds: args.folds,
         seed: args.seed,
         context_messages: args.context_messages,
@@ -687,11 +705,13 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         let pp = args.policy_dir.join(CONFIG_FILE);
         let header = format!(
             "# Trellis classifier stage (models/): loaded and validated at start-up, unknown keys are errors.\n\
-             # Thresholds written by `trellis classifier train` (seed {}, {}-fold cross-validation on the corpus\n\
-             # train split: the lowest score keeping benign false positives <= {:.1}%, moved towards the score at\n\
-             # {:.0}% recall when there is room). Never tuned on the test split. Edit by hand with care.\n",
+             # Thresholds written by `trellis classifier train` (seed {}, {}-fold cross-validation on {}:\n\
+             # the lowest score keeping benign false positives <= {:.1}%,\n\
+             # moved towards the score at {:.0}% recall when there is room). Never tuned on the test split.\n\
+             # Edit by hand with care.\n",
             args.seed,
             args.folds,
+            if args.cross_validate_team { "the corpus train split and the team-written lines" } else { "the corpus train split" },
             args.max_benign_fpr * 100.0,
             args.target_recall * 100.0
         );
@@ -721,8 +741,15 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{}-fold cross-validation on the corpus train split (out-of-fold scores{}). Thresholds are\ntuned on these scores.\n",
+        "\n{}-fold cross-validation on {} ({} lines, {} benign; out-of-fold scores{}). Thresholds are\ntuned on these scores.\n",
         r.folds,
+        if r.cv_examples > r.corpus_examples {
+            "the corpus train split and the team-written lines"
+        } else {
+            "the corpus train split"
+        },
+        r.cv_examples,
+        r.cv_benign_examples,
         if r.public_examples.is_empty() { "" } else { "; public data in every training fold" }
     );
     let _ =
