@@ -711,7 +711,11 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
              # Edit by hand with care.\n",
             args.seed,
             args.folds,
-            if args.cross_validate_team { "the corpus train split and the team-written lines" } else { "the corpus train split" },
+            if args.cross_validate_team {
+                "the corpus train split and the team-written lines"
+            } else {
+                "the corpus train split"
+            },
             args.max_benign_fpr * 100.0,
             args.target_recall * 100.0
         );

@@ -65,6 +65,7 @@ struct Statics {
     addr_cue: Regex,
     addr_tail_cue: Regex,
     po_box: Regex,
+    city_region_code: Regex,
     addr_city: Regex,
     vanity_local: Regex,
     finder: LinkFinder,
@@ -130,9 +131,9 @@ fn statics() -> &'static Statics {
                 r"[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?,? +",
                 r"((?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.? +)?",
                 r"(?:[a-z0-9][a-z0-9'\.\-]* +){0,3}?)",
-                r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|ter|close|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|gardens|gdns|grove|mews|plaza|pike|broadway|heights|hts|view|row|hill|green|point|walk|ridge|park|landing|commons|crossing|bay|cove|glen|loop|quay|wynd|manor)\b\.?",
+                r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|crescent|cres|place|pl|way|terrace|ter|close|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|gardens|gdns|grove|mews|plaza|pike|broadway|heights|hts|view|row|hill|green|point|walk|ridge|park|landing|commons|crossing|bay|cove|glen|loop|quay|wynd|manor|expressway|expy|expwy|freeway|fwy|turnpike|tpke|causeway|alley|aly)\b\.?",
                 r"(?: +(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?",
-                r"(?:,? *(?:apt|apartment|unit|suite|ste|flat|#)\.? *#?[a-z0-9\-]+)?",
+                r"(?:,? *(?:apt|apartment|unit|suite|ste|flat|bldg|building|#)\.? *#?[a-z0-9\-]+)?",
                 r"(?:,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2}))?",
             ))
             .unwrap(),
@@ -149,6 +150,15 @@ fn statics() -> &'static Statics {
             ))
             .unwrap(),
             addr_tail_cue: Regex::new(r"(?-u:\b)((?:(?:apt|unit|suite|flat)\.? ?[0-9a-z]{1,5},? *)?[0-9]{1,5}[a-z]? +(?:[a-z][a-z'\.]+,? +){1,3}?(?:(?:ne|nw|se|sw) +)?)(?:is (?:my|our) (?:house|place|home|address|addy|apartment|flat)|is where (?:i|we) live|come by|come over|drop by|swing by)(?-u:\b)").unwrap(),
+            // "…, Chicago, IL 60604", "Salt Lake City Utah 84111", "Toronto ON M5J 2L2": a place
+            // with its state or province and postal code, optionally after a street part.
+            city_region_code: Regex::new(concat!(
+                r"(?-u:\b)(?:[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})? +(?:[a-z0-9#\.'\-]+,? +){1,6}?)?",
+                r"[a-z][a-z\.'\-]+(?: [a-z][a-z\.'\-]+){0,2},? +",
+                r"(?:(?:al|ak|az|ar|ca|co|ct|de|dc|fl|ga|id|il|ia|ks|ky|la|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|nd|oh|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming) +[0-9]{5}(?:-[0-9]{4})?",
+                r"|(?:on|qc|bc|ab|mb|sk|ns|nb|nl|pe|yt|nt|nu|ontario|quebec|british columbia|alberta|manitoba|saskatchewan|nova scotia|new brunswick|newfoundland|prince edward island) +[a-z][0-9][a-z] ?[0-9][a-z][0-9])(?-u:\b)",
+            ))
+            .unwrap(),
             po_box: Regex::new(r"(?-u:\b)(?:p\.? ?o\.?|post office) ?box ?#?[0-9]{1,6}(?-u:\b)|(?-u:\b)(?:rr|rural route) ?#?[0-9]{1,3}(?-u:\b)").unwrap(),
             addr_city: Regex::new(r"^,? +[a-z][a-z \.'\-]{1,30}?,? *(?:[a-z]{2} +)?(?:[0-9]{5}(?:-[0-9]{4})?|[a-z][0-9][a-z] ?[0-9][a-z][0-9]|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2})(?-u:\b)|^, +[a-z]{3,20}(?-u:\b)").unwrap(),
             vanity: Regex::new(r"(?:(?-u:\b)(?P<one>\+?1)[ .\-]?)?(?:\((?:(?P<tf>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2})\)|(?-u:\b)(?:(?P<tf2>8(?:00|33|44|55|66|77|88))|[2-9][0-9]{2}))[ .\-]?(?P<tail>[0-9A-Za-z]{2,8}(?:[ .\-][0-9A-Za-z]{2,8}){0,2})(?-u:\b)").unwrap(),
@@ -917,6 +927,17 @@ fn untyped_addresses(f: &View, out: &mut Vec<RawFinding>) {
         let (s, e) = f.orig_span(m.start(), m.end());
         if !overlaps_any(out, s, e) {
             out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: Some("post office box") });
+        }
+    }
+    for m in st.city_region_code.find_iter(ft) {
+        let (s, e) = f.orig_span(m.start(), m.end());
+        // A street already found grows to take in its city and postal code, so that a
+        // redaction removes all of it.
+        if let Some(x) = out.iter_mut().find(|x| x.kind == Kind::Address && x.start < e && s < x.end) {
+            x.start = x.start.min(s);
+            x.end = x.end.max(e);
+        } else if !overlaps_any(out, s, e) {
+            out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: Some("place and postal code") });
         }
     }
     if !ft.bytes().any(|b| b.is_ascii_digit()) {
@@ -2382,8 +2403,26 @@ mod tests {
             "my house is 77 oakwood hamilton on",
             "350 king west toronto, come by anytime",
             "pick it up from 31 birch, toronto m4r 1p9",
+            "343 S. Dearborn, Chicago, IL 60604",
+            "201 east south temple Salt Lake City Utah 84111",
+            "Columbia Falls, MT 59912",
+            "17047 EL CAMINO REAL STE 200 HOUSTON TX 77058",
+            "11000 north mopac expwy bldg 300",
         ] {
             assert!(has(t, "address"), "{t}: {:?}", kinds(t));
+        }
+        // The street and its city and postal code are one finding.
+        assert_eq!(
+            kinds("it's 12 Elm Street, Springfield, IL 62701 ok"),
+            vec![("address".into(), "12 Elm Street, Springfield, IL 62701".into())]
+        );
+        for t in [
+            "is the answer 12345 or 54321",
+            "sounds ok 90210 views",
+            "say hi 12345 times",
+            "the score was 10 in 12345 tries",
+        ] {
+            assert!(!has(t, "address"), "{t}: {:?}", kinds(t));
         }
         for t in [
             "send it to 3 people",
