@@ -66,6 +66,7 @@ struct Statics {
     addr_tail_cue: Regex,
     po_box: Regex,
     city_region_code: Regex,
+    postal_code: Regex,
     addr_city: Regex,
     vanity_local: Regex,
     finder: LinkFinder,
@@ -157,6 +158,14 @@ fn statics() -> &'static Statics {
                 r"[a-z][a-z\.'\-]+(?: [a-z][a-z\.'\-]+){0,2},? +",
                 r"(?:(?:al|ak|az|ar|ca|co|ct|de|dc|fl|ga|id|il|ia|ks|ky|la|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|nd|oh|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming) +[0-9]{5}(?:-[0-9]{4})?",
                 r"|(?:on|qc|bc|ab|mb|sk|ns|nb|nl|pe|yt|nt|nu|ontario|quebec|british columbia|alberta|manitoba|saskatchewan|nova scotia|new brunswick|newfoundland|prince edward island) +[a-z][0-9][a-z] ?[0-9][a-z][0-9])(?-u:\b)",
+            ))
+            .unwrap(),
+            // A Canadian postal code anywhere (its letter-digit pattern is distinctive); a US ZIP
+            // or a UK postcode only after "my/our zip/postcode (is)".
+            postal_code: Regex::new(concat!(
+                r"(?-u:\b)[abceghj-nprstvxy][0-9][abceghj-nprstv-z] ?[0-9][abceghj-nprstv-z][0-9](?-u:\b)",
+                r"|(?-u:\b)(?:my|our|home|house) (?:zip|zip code|zipcode|postal code|postcode|post code)(?: is| here| there)?:? *",
+                r"(?:[0-9]{5}(?:-[0-9]{4})?|[a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2})(?-u:\b)",
             ))
             .unwrap(),
             po_box: Regex::new(r"(?-u:\b)(?:p\.? ?o\.?|post office) ?box ?#?[0-9]{1,6}(?-u:\b)|(?-u:\b)(?:rr|rural route) ?#?[0-9]{1,3}(?-u:\b)").unwrap(),
@@ -929,7 +938,8 @@ fn untyped_addresses(f: &View, out: &mut Vec<RawFinding>) {
             out.push(RawFinding { kind: Kind::Address, start: s, end: e, note: Some("post office box") });
         }
     }
-    for m in st.city_region_code.find_iter(ft) {
+    let places = st.city_region_code.find_iter(ft).chain(st.postal_code.find_iter(ft));
+    for m in places {
         let (s, e) = f.orig_span(m.start(), m.end());
         // A street already found grows to take in its city and postal code, so that a
         // redaction removes all of it.
@@ -2416,11 +2426,16 @@ mod tests {
             kinds("it's 12 Elm Street, Springfield, IL 62701 ok"),
             vec![("address".into(), "12 Elm Street, Springfield, IL 62701".into())]
         );
+        for t in ["postal code m5v 2t6", "my zip is 90210", "our postcode is SW1A 1AA", "we're in M5V2T6"] {
+            assert!(has(t, "address"), "{t}: {:?}", kinds(t));
+        }
         for t in [
             "is the answer 12345 or 54321",
             "sounds ok 90210 views",
             "say hi 12345 times",
             "the score was 10 in 12345 tries",
+            "zip code 10001 is manhattan right?",
+            "the zip file is 90 mb",
         ] {
             assert!(!has(t, "address"), "{t}: {:?}", kinds(t));
         }
