@@ -120,3 +120,34 @@ fn benign_and_contact_dev_sets() {
     assert!(v.fp() <= 0.03, "benign validation set: false interventions {}", v.fp());
     assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
 }
+
+/// Off-platform phrasings of the team's third batch (the mentoring itself moved to an app, a
+/// personal or second account, calls outside the programme) and their look-alikes.
+#[test]
+fn off_platform_phrasings_and_lookalikes() {
+    use trellis::moderation::Category;
+    let p = Pipeline::new(Policy::builtin());
+    let off = |t: &str| {
+        p.moderate(t, "mentor-1", SenderRole::Mentor, &[]).expect("moderates").flags.contains(&Category::OffPlatform)
+    };
+    for t in [
+        "this chat box keeps eating my equations, can we just do the rest over whatsapp",
+        "bring ur questions to my discord tonight instead of waiting for thursday",
+        "i'll be in my discord voice all evening, pop in whenever",
+        "write to my personal email instead, this inbox is only for program stuff",
+        "i sent you a request from my second account, that's the one i actually check",
+        "I think a weekly phone call outside the program would really help you progress.",
+        "let's skip the booking system next week and just hop on google meet",
+    ] {
+        assert!(off(t), "not flagged: {t}");
+    }
+    for t in [
+        "my snapchat streak with my best friend is 400 days lol",
+        "my teacher made a discord server for our class",
+        "what do you do outside the program? any hobbies?",
+        "I saw a tiktok video about black holes",
+        "our family whatsapp group is pure chaos",
+    ] {
+        assert!(!off(t), "flagged: {t}");
+    }
+}
