@@ -181,11 +181,40 @@ fn str_hash(s: &str) -> u64 {
 /// Deterministic fold per corpus example: groups (conversations) shuffled by the seed within
 /// each family and dealt round-robin, so every fold sees every family.
 fn assign_folds(ex: &[Example], folds: usize, seed: u64) -> Vec<usize> {
+    // Lines with the same text (after case and spacing) share a fold whatever their group, so
+    // a duplicate in a training fold never scores its twin: groups joined by a shared text
+    // are merged (union-find over group names).
+    let mut parent: HashMap<&str, &str> = HashMap::new();
+    fn root<'a>(parent: &HashMap<&'a str, &'a str>, mut g: &'a str) -> &'a str {
+        while let Some(p) = parent.get(g).filter(|p| **p != g) {
+            g = p;
+        }
+        g
+    }
+    let mut by_text: HashMap<String, &str> = HashMap::new();
+    for e in ex {
+        parent.entry(e.group.as_str()).or_insert(e.group.as_str());
+        let key = e.text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        match by_text.get(&key) {
+            Some(other) => {
+                let (a, b) = (root(&parent, e.group.as_str()), root(&parent, other));
+                if a != b {
+                    // Deterministic: the smaller name becomes the root.
+                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                    parent.insert(hi, lo);
+                }
+            }
+            None => {
+                by_text.insert(key, e.group.as_str());
+            }
+        }
+    }
     let mut fam_groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in ex {
+        let g = root(&parent, e.group.as_str());
         let v = fam_groups.entry(e.family.as_str()).or_default();
-        if !v.contains(&e.group.as_str()) {
-            v.push(e.group.as_str());
+        if !v.contains(&g) {
+            v.push(g);
         }
     }
     let mut group_fold: HashMap<&str, usize> = HashMap::new();
@@ -197,7 +226,7 @@ fn assign_folds(ex: &[Example], folds: usize, seed: u64) -> Vec<usize> {
         }
         offset += gs.len();
     }
-    ex.iter().map(|e| group_fold[e.group.as_str()]).collect()
+    ex.iter().map(|e| group_fold[root(&parent, e.group.as_str())]).collect()
 }
 
 pub(crate) fn bar(progress: bool, len: u64, msg: &str) -> ProgressBar {
@@ -559,12 +588,12 @@ pub fn train(args: &TrainArgs) -> Result<TrainReport, ClassifierRunError> {
         // false-positive budget there, but still bounded.
         let max_fpr = if c == Category::SelfHarm { args.max_benign_fpr * 4.0 } else { args.max_benign_fpr };
         let t = tune_threshold(&pos, &ben, max_fpr, args.target_recall, false);
-        let scored: Vec<(f32, bool)> = (0..scored.len()).map(|i| (oof[i][&c], scored[i].has(c))).collect();
+        let ranked: Vec<(f32, bool)> = (0..scored.len()).map(|i| (oof[i][&c], scored[i].has(c))).collect();
         cv.insert(
             c,
             CvMetrics {
                 positives: pos.len(),
-                auprc: auprc(&scored),
+                auprc: auprc(&ranked),
                 threshold: t,
                 recall: rate_at(&pos, t),
                 benign_fpr: rate_at(&ben, t),
@@ -794,6 +823,32 @@ fn train_markdown(r: &TrainReport, args: &TrainArgs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_texts_share_a_fold_across_groups() {
+        let ex = |id: &str, group: &str, text: &str| Example {
+            id: id.into(),
+            text: text.into(),
+            role: None,
+            source: "t".into(),
+            family: format!("f{}", id.len() % 3),
+            group: group.into(),
+            labels: Vec::new(),
+            known: Vec::new(),
+            context: Vec::new(),
+            holdout: false,
+        };
+        let mut v: Vec<Example> =
+            (0..40).map(|i| ex(&format!("x{i}"), &format!("g{i}"), &format!("line {i}"))).collect();
+        v.push(ex("a", "ga", "Keep it  between US"));
+        v.push(ex("b", "gb", "keep it between us"));
+        v.push(ex("c", "ga", "another line of conversation ga"));
+        for seed in 0..20 {
+            let f = assign_folds(&v, 5, seed);
+            assert_eq!(f[40], f[41], "seed {seed}");
+            assert_eq!(f[40], f[42], "a group stays in one fold");
+        }
+    }
 
     #[test]
     fn identifier_copies_are_deterministic_and_long() {

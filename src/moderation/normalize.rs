@@ -254,6 +254,27 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
             };
             let prev_word = k >= 2 && toks[k - 1].0 == TokKind::Space && toks[k - 2].0 == TokKind::Word;
             let next_word = k + 2 < n && toks[k + 1].0 == TokKind::Space && toks[k + 2].0 == TokKind::Word;
+            // "jess at sign gmail period com": "at sign" is `@`; "period"/"point" is `.` only
+            // before a common top-level domain ("third period math" stays words).
+            let at_sign = w == "at"
+                && next_word
+                && word(k + 2) == "sign"
+                && k + 4 < n
+                && toks[k + 3].0 == TokKind::Space
+                && toks[k + 4].0 == TokKind::Word;
+            let spoken_dot = matches!(w, "period" | "point")
+                && next_word
+                && matches!(word(k + 2), "com" | "org" | "net" | "ca" | "edu" | "io" | "co" | "uk" | "us" | "gov");
+            if prev_word && (at_sign || spoken_dot) {
+                while out.text.ends_with(' ') {
+                    out.text.pop();
+                    out.map.pop();
+                }
+                out.push(if at_sign { '@' } else { '.' }, f.map[s]);
+                obfuscated = true;
+                k += if at_sign { 4 } else { 2 };
+                continue;
+            }
             if let (Some(r), true, true) = (rep, prev_word, next_word) {
                 while out.text.ends_with(' ') {
                     out.text.pop();
@@ -488,6 +509,11 @@ mod tests {
         assert_eq!(contact_view(&f).view.text, "john@gmail.com");
         let f = folded_view("I'm at school. It was fun");
         assert_eq!(contact_view(&f).view.text, "i'm@school. it was fun");
+        let f = folded_view("jess at sign gmail period com");
+        assert_eq!(contact_view(&f).view.text, "jess@gmail.com");
+        let f = folded_view("third period math is at sign language club");
+        // "at sign" is rewritten here too; the detector still needs a domain to call it an e-mail.
+        assert_eq!(contact_view(&f).view.text, "third period math is@language club");
     }
 
     #[test]
