@@ -151,3 +151,37 @@ fn off_platform_phrasings_and_lookalikes() {
         assert!(!off(t), "flagged: {t}");
     }
 }
+
+/// Indirect self-harm disclosures and goodbyes (the team's third batch) and the everyday
+/// hyperbole that must not alert the safeguarding lead.
+#[test]
+fn self_harm_indirect_disclosures_and_hyperbole() {
+    use trellis::moderation::Category;
+    let p = Pipeline::new(Policy::builtin());
+    let flagged = |t: &str| {
+        let v = p.moderate(t, "student-1", SenderRole::Student, &[]).expect("moderates");
+        assert_ne!(v.action, Action::Block, "a student's self-harm message is never blocked: {t}");
+        v.flags.contains(&Category::SelfHarm)
+    };
+    for t in [
+        "honestly whats the point of anything lately",
+        "i've been wearing long sleeves so no one sees what i did",
+        "if i disappeared would anyone even notice",
+        "i counted my mom's pills today",
+        "please tell my mom i'm sorry if something happens",
+        "my mind keeps going back to the train tracks",
+    ] {
+        assert!(flagged(t), "not flagged: {t}");
+    }
+    for t in [
+        "it'd be better if i study first",
+        "when i died in minecraft i lost everything",
+        "we walked into the lake to collect samples",
+        "i hit my head on the shelf again lol",
+        "i'd rather die than eat broccoli",
+        "what's the point of this function?",
+        "I need it all to stop being so slow",
+    ] {
+        assert!(!flagged(t), "flagged: {t}");
+    }
+}
