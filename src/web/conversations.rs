@@ -71,8 +71,13 @@ fn conversation_context(
     actor: &Actor,
     conversation: &ConversationView,
     messages: &[DisplayMessage],
+    whole_page: bool,
 ) -> AppResult<Context> {
-    let mut context = identity::page_context(session, Some(actor))?;
+    let mut context = if whole_page {
+        identity::page_context(session, Some(actor))?
+    } else {
+        identity::fragment_context(session, Some(actor))?
+    };
     let participant = conversation.relation == "participant";
     let other =
         if actor.user_id == conversation.student_id { &conversation.mentor_name } else { &conversation.student_name };
@@ -110,7 +115,7 @@ pub async fn list(session: Session, state: web::Data<AppState>) -> AppResult<Htt
 pub async fn show(session: Session, state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
     let actor = identity::require(&session, &state).await?;
     let (conversation, messages) = load(&state, &actor, path.into_inner()).await?;
-    let context = conversation_context(&session, &actor, &conversation, &messages)?;
+    let context = conversation_context(&session, &actor, &conversation, &messages, true)?;
     templates::render("conversations/show.html", &context)
 }
 
@@ -123,7 +128,7 @@ pub async fn fragment(
 ) -> AppResult<HttpResponse> {
     let actor = identity::require(&session, &state).await?;
     let (conversation, messages) = load(&state, &actor, path.into_inner()).await?;
-    let context = conversation_context(&session, &actor, &conversation, &messages)?;
+    let context = conversation_context(&session, &actor, &conversation, &messages, false)?;
     templates::render("conversations/_messages.html", &context)
 }
 
@@ -197,7 +202,7 @@ pub async fn send(
         {
             // Show the page again with the text kept, so nothing typed is lost.
             let (conversation, messages) = load(&state, &actor, id).await?;
-            let mut context = conversation_context(&session, &actor, &conversation, &messages)?;
+            let mut context = conversation_context(&session, &actor, &conversation, &messages, true)?;
             context.insert("error", error.message());
             context.insert("draft", &form.text);
             let body = templates::render_string("conversations/show.html", &context)?;

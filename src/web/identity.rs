@@ -66,11 +66,19 @@ pub fn flash(session: &Session, message: &str) {
 /// Context shared by every page: the viewer (if any), the CSRF token for its forms and any
 /// one-time notice.
 pub fn page_context(session: &Session, actor: Option<&Actor>) -> AppResult<Context> {
-    let mut context = Context::new();
-    context.insert("csrf_token", &csrf::token(session)?);
+    let mut context = fragment_context(session, actor)?;
     if let Some(Ok(notice)) = session.remove_as::<String>(FLASH_KEY) {
         context.insert("notice", &notice);
     }
+    Ok(context)
+}
+
+/// The same context for a part of a page fetched by script (the live message list): it leaves
+/// the one-time notice for the page itself. Otherwise a live update racing the redirect after
+/// "send" would swallow "Message delivered."
+pub fn fragment_context(session: &Session, actor: Option<&Actor>) -> AppResult<Context> {
+    let mut context = Context::new();
+    context.insert("csrf_token", &csrf::token(session)?);
     if let Some(actor) = actor {
         context.insert("viewer_name", &actor.display_name);
         context.insert("viewer_role", actor.role.as_str());

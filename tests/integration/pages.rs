@@ -76,6 +76,31 @@ async fn participants_send_from_the_conversation_page() {
     assert!(r.text().await.unwrap().contains("Please write a message before sending."));
 }
 
+/// The live list fetched by the page's script must not swallow the one-time notice that the
+/// redirect after "send" shows (the race made "Message delivered." vanish now and then).
+#[tokio::test]
+async fn a_live_update_leaves_the_send_notice_for_the_page() {
+    let app = TestApp::with_demo().await;
+    let conversation = conversation_of(&app, "student1");
+    let mentor = app.signed_in("mentor1").await;
+    let (_, html) = page(&mentor, app.url(&format!("/conversations/{conversation}"))).await;
+    let token = extract_csrf(&html).unwrap();
+    let r = mentor
+        .post(app.url(&format!("/conversations/{conversation}/messages")))
+        .form(&[("csrf_token", token.as_str()), ("text", "see you Tuesday at 4pm in our session")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (status, fragment) = page(&mentor, app.url(&format!("/conversations/{conversation}/messages"))).await;
+    assert_eq!(status, 200);
+    assert!(!fragment.contains("Message delivered."), "the fragment has no notice");
+    let (_, html) = page(&mentor, app.url(&format!("/conversations/{conversation}"))).await;
+    assert!(html.contains("Message delivered."), "the page still shows the notice");
+    let (_, html) = page(&mentor, app.url(&format!("/conversations/{conversation}"))).await;
+    assert!(!html.contains("Message delivered."), "once");
+}
+
 #[tokio::test]
 async fn outsiders_get_404_on_conversation_pages() {
     let app = TestApp::with_demo().await;
