@@ -185,3 +185,34 @@ fn self_harm_indirect_disclosures_and_hyperbole() {
         assert!(!flagged(t), "flagged: {t}");
     }
 }
+
+/// Hiding the chat from the people who look after a student (the team's third batch), and
+/// ordinary talk about parents, surprises and passwords.
+#[test]
+fn secrecy_requests_and_lookalikes() {
+    use trellis::moderation::Category;
+    let p = Pipeline::new(Policy::builtin());
+    let flagged = |t: &str| {
+        p.moderate(t, "mentor-1", SenderRole::Mentor, &[]).expect("moderates").flags.contains(&Category::Secrecy)
+    };
+    for t in [
+        "the coordinator doesn't really need to know about the calls, ok?",
+        "wait till ur parents are asleep before u reply",
+        "set your phone to hide message previews ok",
+        "remember, what happens in our sessions stays in our sessions",
+        "our chats are nobody's business but ours",
+        "maybe don't mention our extra chats to your mom",
+    ] {
+        assert!(flagged(t), "not flagged: {t}");
+    }
+    for t in [
+        "don't mention it! happy to help",
+        "make sure nobody is looking at your screen when you type your password",
+        "thanks for keeping it to yourself until the surprise party",
+        "my mom doesn't need to be on the call, she already signed the consent",
+        "pinky promise you'll finish the essay?",
+        "when your parents are home, ask them to sign the form",
+    ] {
+        assert!(!flagged(t), "flagged: {t}");
+    }
+}
