@@ -940,7 +940,7 @@ fn untyped_addresses(f: &View, out: &mut Vec<RawFinding>) {
     }
     let mut places: Vec<(usize, usize)> = Vec::new();
     for c in st.city_region_code.captures_iter(ft) {
-        let m = c.get(0).unwrap();
+        let Some(m) = c.get(0) else { continue };
         let mut start = m.start();
         if let Some(street) = c.get(1) {
             // The street part must look like one ("3 tests then fly to denver, co 80202" is a

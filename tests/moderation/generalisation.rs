@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
-use trellis::moderation::{Action, Pipeline, Policy, PriorMessage, SenderRole};
+use trellis::moderation::{Action, Category, Pipeline, Policy, PriorMessage, SenderRole};
 
 struct Outcome {
     pos: usize,
@@ -121,98 +121,100 @@ fn benign_and_contact_dev_sets() {
     assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
 }
 
+/// Checks one category's phrase rules from one sender role: every `hits` line is flagged,
+/// no `misses` line is, and a student's message is never blocked.
+fn assert_phrases(category: Category, role: SenderRole, hits: &[&str], misses: &[&str]) {
+    let p = Pipeline::new(Policy::builtin());
+    let flagged = |t: &str| {
+        let v = p.moderate(t, "sender-1", role, &[]).expect("moderates");
+        if role == SenderRole::Student {
+            assert_ne!(v.action, Action::Block, "a student's message is never blocked: {t}");
+        }
+        v.flags.contains(&category)
+    };
+    for t in hits {
+        assert!(flagged(t), "not flagged: {t}");
+    }
+    for t in misses {
+        assert!(!flagged(t), "flagged: {t}");
+    }
+}
+
 /// Off-platform phrasings of the team's third batch (the mentoring itself moved to an app, a
 /// personal or second account, calls outside the programme) and their look-alikes.
 #[test]
 fn off_platform_phrasings_and_lookalikes() {
-    use trellis::moderation::Category;
-    let p = Pipeline::new(Policy::builtin());
-    let off = |t: &str| {
-        p.moderate(t, "mentor-1", SenderRole::Mentor, &[]).expect("moderates").flags.contains(&Category::OffPlatform)
-    };
-    for t in [
-        "this chat box keeps eating my equations, can we just do the rest over whatsapp",
-        "bring ur questions to my discord tonight instead of waiting for thursday",
-        "i'll be in my discord voice all evening, pop in whenever",
-        "write to my personal email instead, this inbox is only for program stuff",
-        "i sent you a request from my second account, that's the one i actually check",
-        "I think a weekly phone call outside the program would really help you progress.",
-        "let's skip the booking system next week and just hop on google meet",
-    ] {
-        assert!(off(t), "not flagged: {t}");
-    }
-    for t in [
-        "my snapchat streak with my best friend is 400 days lol",
-        "my teacher made a discord server for our class",
-        "what do you do outside the program? any hobbies?",
-        "I saw a tiktok video about black holes",
-        "our family whatsapp group is pure chaos",
-    ] {
-        assert!(!off(t), "flagged: {t}");
-    }
+    assert_phrases(
+        Category::OffPlatform,
+        SenderRole::Mentor,
+        &[
+            "this chat box keeps eating my equations, can we just do the rest over whatsapp",
+            "bring ur questions to my discord tonight instead of waiting for thursday",
+            "i'll be in my discord voice all evening, pop in whenever",
+            "write to my personal email instead, this inbox is only for program stuff",
+            "i sent you a request from my second account, that's the one i actually check",
+            "I think a weekly phone call outside the program would really help you progress.",
+            "let's skip the booking system next week and just hop on google meet",
+        ],
+        &[
+            "my snapchat streak with my best friend is 400 days lol",
+            "my teacher made a discord server for our class",
+            "what do you do outside the program? any hobbies?",
+            "I saw a tiktok video about black holes",
+            "our family whatsapp group is pure chaos",
+        ],
+    );
 }
 
 /// Indirect self-harm disclosures and goodbyes (the team's third batch) and the everyday
 /// hyperbole that must not alert the safeguarding lead.
 #[test]
 fn self_harm_indirect_disclosures_and_hyperbole() {
-    use trellis::moderation::Category;
-    let p = Pipeline::new(Policy::builtin());
-    let flagged = |t: &str| {
-        let v = p.moderate(t, "student-1", SenderRole::Student, &[]).expect("moderates");
-        assert_ne!(v.action, Action::Block, "a student's self-harm message is never blocked: {t}");
-        v.flags.contains(&Category::SelfHarm)
-    };
-    for t in [
-        "honestly whats the point of anything lately",
-        "i've been wearing long sleeves so no one sees what i did",
-        "if i disappeared would anyone even notice",
-        "i counted my mom's pills today",
-        "please tell my mom i'm sorry if something happens",
-        "my mind keeps going back to the train tracks",
-    ] {
-        assert!(flagged(t), "not flagged: {t}");
-    }
-    for t in [
-        "it'd be better if i study first",
-        "when i died in minecraft i lost everything",
-        "we walked into the lake to collect samples",
-        "i hit my head on the shelf again lol",
-        "i'd rather die than eat broccoli",
-        "what's the point of this function?",
-        "I need it all to stop being so slow",
-    ] {
-        assert!(!flagged(t), "flagged: {t}");
-    }
+    assert_phrases(
+        Category::SelfHarm,
+        SenderRole::Student,
+        &[
+            "honestly whats the point of anything lately",
+            "i've been wearing long sleeves so no one sees what i did",
+            "if i disappeared would anyone even notice",
+            "i counted my mom's pills today",
+            "please tell my mom i'm sorry if something happens",
+            "my mind keeps going back to the train tracks",
+        ],
+        &[
+            "it'd be better if i study first",
+            "when i died in minecraft i lost everything",
+            "we walked into the lake to collect samples",
+            "i hit my head on the shelf again lol",
+            "i'd rather die than eat broccoli",
+            "what's the point of this function?",
+            "I need it all to stop being so slow",
+        ],
+    );
 }
 
 /// Hiding the chat from the people who look after a student (the team's third batch), and
 /// ordinary talk about parents, surprises and passwords.
 #[test]
 fn secrecy_requests_and_lookalikes() {
-    use trellis::moderation::Category;
-    let p = Pipeline::new(Policy::builtin());
-    let flagged = |t: &str| {
-        p.moderate(t, "mentor-1", SenderRole::Mentor, &[]).expect("moderates").flags.contains(&Category::Secrecy)
-    };
-    for t in [
-        "the coordinator doesn't really need to know about the calls, ok?",
-        "wait till ur parents are asleep before u reply",
-        "set your phone to hide message previews ok",
-        "remember, what happens in our sessions stays in our sessions",
-        "our chats are nobody's business but ours",
-        "maybe don't mention our extra chats to your mom",
-    ] {
-        assert!(flagged(t), "not flagged: {t}");
-    }
-    for t in [
-        "don't mention it! happy to help",
-        "make sure nobody is looking at your screen when you type your password",
-        "thanks for keeping it to yourself until the surprise party",
-        "my mom doesn't need to be on the call, she already signed the consent",
-        "pinky promise you'll finish the essay?",
-        "when your parents are home, ask them to sign the form",
-    ] {
-        assert!(!flagged(t), "flagged: {t}");
-    }
+    assert_phrases(
+        Category::Secrecy,
+        SenderRole::Mentor,
+        &[
+            "the coordinator doesn't really need to know about the calls, ok?",
+            "wait till ur parents are asleep before u reply",
+            "set your phone to hide message previews ok",
+            "remember, what happens in our sessions stays in our sessions",
+            "our chats are nobody's business but ours",
+            "maybe don't mention our extra chats to your mom",
+        ],
+        &[
+            "don't mention it! happy to help",
+            "make sure nobody is looking at your screen when you type your password",
+            "thanks for keeping it to yourself until the surprise party",
+            "my mom doesn't need to be on the call, she already signed the consent",
+            "pinky promise you'll finish the essay?",
+            "when your parents are home, ask them to sign the form",
+        ],
+    );
 }
