@@ -7,9 +7,9 @@ use std::sync::{Arc, OnceLock};
 use trellis::classifier::{self, ClassifierConfig, MiniLmClassifier};
 use trellis::moderation::{Action, Category, Classifier, Pipeline, Policy, PriorMessage, SenderRole};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/repo.rs"]
+mod repo;
+use repo::root;
 
 fn shared() -> Arc<MiniLmClassifier> {
     static C: OnceLock<Arc<MiniLmClassifier>> = OnceLock::new();

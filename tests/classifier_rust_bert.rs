@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use trellis::classifier::{self, rustbert};
 use trellis::moderation::{Category, PriorMessage};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/repo.rs"]
+mod repo;
+use repo::root;
 
 fn messages() -> Vec<String> {
     let mut out = Vec::new();

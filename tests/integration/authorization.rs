@@ -4,7 +4,6 @@
 //! `authorization_writes.rs`.)
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use diesel::prelude::*;
 use trellis::db::schema::{conversations, matches, users};
@@ -76,7 +75,7 @@ fn pages_rows(conv1: &str, match1: &str) -> Vec<Row> {
 
 /// Every `#[get("…")]` in the web and API modules, with the API scope prefix.
 fn get_routes_in_code() -> BTreeSet<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = crate::repo::root().join("src");
     let mut routes = BTreeSet::new();
     for (dir, prefix) in [("web", ""), ("api", "/api/v1")] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {

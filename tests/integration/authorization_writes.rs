@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -835,7 +834,7 @@ const WRITE_METHODS: [&str; 4] = ["post", "put", "delete", "patch"];
 /// Every `#[post("…")]`, `#[put("…")]`, `#[delete("…")]`, `#[patch("…")]` and
 /// `web::resource("…").route(web::post()…)` in the web and API modules, with the API prefix.
 fn write_routes_in_code() -> BTreeSet<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = crate::repo::root().join("src");
     let mut routes = BTreeSet::new();
     for (dir, prefix) in [("web", ""), ("api", "/api/v1")] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
@@ -866,7 +865,7 @@ fn write_routes_in_code() -> BTreeSet<String> {
 
 /// The `action` values `POST /mentoring` acts on (the arms of its `match action.as_str()`).
 fn mentoring_actions_in_code() -> BTreeSet<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/mentoring.rs");
+    let path = crate::repo::root().join("src/web/mentoring.rs");
     let text = std::fs::read_to_string(path).unwrap();
     let arms = text.split("match action.as_str() {").nth(1).expect("POST /mentoring dispatches on `action`");
     let arms = arms.split("_ => return Err").next().unwrap();

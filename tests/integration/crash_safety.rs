@@ -37,7 +37,7 @@ impl Env {
         };
         // The shipped send limit (10 a minute) would stop a flood from four senders; the test
         // runs with a copy of the policies whose only change is a higher limit.
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = crate::repo::root();
         let policies = dir.join("policies");
         copy_dir(&root.join("policies"), &policies);
         let programme = std::fs::read_to_string(policies.join("programme.toml")).unwrap();
@@ -50,7 +50,7 @@ impl Env {
     }
 
     fn command(&self) -> Command {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = crate::repo::root();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
         for (key, _) in std::env::vars() {
             if key.starts_with("TRELLIS_") {

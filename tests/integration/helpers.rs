@@ -21,7 +21,7 @@ pub fn shared_classifier() -> std::sync::Arc<dyn trellis::moderation::Classifier
         std::sync::OnceLock::new();
     CLASSIFIER
         .get_or_init(|| {
-            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let root = crate::repo::root();
             std::sync::Arc::from(
                 trellis::classifier::load(&root.join("models"), &root.join("policies")).expect("the classifier loads"),
             )
@@ -64,7 +64,7 @@ pub fn test_settings() -> Settings {
     settings.bind = "127.0.0.1:0".into();
     settings.password_hashing = PasswordHashing::TestOnlyFast;
     settings.workers = Some(1);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::repo::root();
     settings.policies_dir = root.join("policies");
     settings.models_dir = root.join("models");
     settings.database_pool_size = 4;

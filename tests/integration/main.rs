@@ -18,5 +18,7 @@ mod migrations;
 mod openapi;
 mod pages;
 mod plumbing;
+#[path = "../support/repo.rs"]
+mod repo;
 mod smtp;
 mod tokens;

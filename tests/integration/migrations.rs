@@ -2,7 +2,6 @@
 //! under test (SQLite by default, PostgreSQL when TRELLIS_TEST_DATABASE_URL is set).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -13,7 +12,7 @@ use trellis::db::{new_id, now};
 use crate::helpers::*;
 
 fn migration_names(backend: &str) -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let dir = crate::repo::root().join("migrations").join(backend);
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
@@ -25,7 +24,7 @@ fn both_backends_have_the_same_migrations() {
     assert_eq!(sqlite, postgres);
     for name in &sqlite {
         for backend in ["sqlite", "postgres"] {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(name);
+            let dir = crate::repo::root().join("migrations").join(backend).join(name);
             assert!(dir.join("up.sql").exists() && dir.join("down.sql").exists(), "{backend}/{name}");
         }
     }
@@ -34,10 +33,8 @@ fn both_backends_have_the_same_migrations() {
 fn tables_in_migrations() -> BTreeSet<String> {
     let mut tables = BTreeSet::new();
     for name in migration_names("sqlite") {
-        let sql = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite").join(name).join("up.sql"),
-        )
-        .unwrap();
+        let sql =
+            std::fs::read_to_string(crate::repo::root().join("migrations/sqlite").join(name).join("up.sql")).unwrap();
         for part in sql.split("CREATE TABLE ").skip(1) {
             tables.insert(part.split_whitespace().next().unwrap().to_owned());
         }

@@ -3,7 +3,6 @@
 //! on the server. A route added without `#[utoipa::path]` (and a place in `ApiDoc`) fails here.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -17,7 +16,7 @@ const PUBLIC: [(&str, &str); 2] = [("post", "/api/v1/tokens"), ("get", "/api/v1/
 /// (method, path) of every handler that `api::configure` registers: each `.service(module::name)`
 /// in src/api/mod.rs, looked up by its actix attribute (`#[post("/requests")]`) in that module.
 fn registered_routes() -> BTreeSet<(String, String)> {
-    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let api = crate::repo::root().join("src/api");
     let configure = std::fs::read_to_string(api.join("mod.rs")).unwrap();
     for other in [".route(", "web::resource(", ".configure("] {
         assert!(!configure.contains(other), "src/api/mod.rs registers a route with {other}: scan it here too");

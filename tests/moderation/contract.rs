@@ -177,7 +177,7 @@ fn over_long_and_empty_refused_with_plain_error() {
 
 #[test]
 fn policy_loads_from_dir_and_matches_builtin() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let dir = crate::repo::root().join("policies");
     let p = Policy::load(&dir).unwrap();
     assert_eq!(p.version(), Policy::builtin().version());
 }

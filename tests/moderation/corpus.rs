@@ -2,13 +2,11 @@
 //! prints). The test split is only reported (never tuned against); the guards below are on
 //! the training split and the public sets.
 
-use std::path::Path;
-
 use trellis::moderation::{evaluate, Pipeline, Policy};
 
 #[test]
 fn corpus_and_public_sets() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::repo::root();
     let datasets = root.join("../shared/datasets");
     let datasets = datasets.exists().then_some(datasets);
     let p = Pipeline::new(Policy::builtin());

@@ -1,13 +1,11 @@
 //! Replays the fuzzers' committed seeds (and every crash input once fixed and added there)
 //! through the same invariant checks the fuzz targets run, so `cargo test` keeps them.
 
-use std::path::Path;
-
 use trellis::moderation::fuzzing;
 use trellis::moderation::SenderRole;
 
 fn seeds(folder: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(folder);
+    let dir = crate::repo::root().join("fuzz/seeds").join(folder);
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert!(files.len() > 100, "seeds in {}", dir.display());

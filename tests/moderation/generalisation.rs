@@ -12,7 +12,6 @@
 //! e-mails, a joking "can we talk on the phone?").
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::Value;
 use trellis::moderation::{Action, Category, Pipeline, Policy, PriorMessage, SenderRole};
@@ -51,7 +50,7 @@ impl Outcome {
 
 /// Replays a labelled JSON Lines file like `trellis moderate` (per-conversation context).
 fn run(file: &str) -> Outcome {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moderation/generalisation").join(file);
+    let path = crate::repo::root().join("tests/moderation/generalisation").join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let p = Pipeline::new(Policy::builtin());
     let mut history: HashMap<String, Vec<PriorMessage>> = HashMap::new();

@@ -5,4 +5,6 @@ mod contract;
 mod corpus;
 mod fuzz_seeds;
 mod generalisation;
+#[path = "../support/repo.rs"]
+mod repo;
 mod robustness;
