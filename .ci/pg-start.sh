@@ -19,4 +19,9 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
 export TRELLIS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 PG_STOP="$PGBIN/pg_ctl -D $PGDATA -m immediate stop"
 export PG_STOP
-pg_stop() { as_pg $PG_STOP >/dev/null 2>&1 || true; }
+# Stops the server and removes its data: each run's cluster grows to a few GB (a database per
+# test), and leftovers once filled the disk.
+pg_stop() {
+  as_pg $PG_STOP >/dev/null 2>&1 || true
+  rm -rf "$PGDATA"
+}
