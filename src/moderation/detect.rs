@@ -55,6 +55,8 @@ struct Statics {
     obf_domain_amb: Regex,
     idn: Regex,
     at_handle: Regex,
+    my_at: Regex,
+    provider_named: Regex,
     discord: Regex,
     address: Regex,
     address_alt: Regex,
@@ -81,6 +83,13 @@ const TLDS_COMMON: &[&str] = &[
     "ma", "sa", "ae", "qa", "la", "vc", "gd", "pw", "nu", "tk", "ml", "ga", "cf", "gq", "su", "xxx", "pro", "mobi",
     "shop", "fun", "space", "website", "email", "chat", "social", "video", "stream", "games", "gay", "sex", "porn",
     "cam", "tube", "rf", "uy", "br", "pe", "ve", "ec", "bo", "py", "ws", "ms", "ac",
+];
+/// Names of programming objects: `<object>.<field>` is code, even when the field is a TLD.
+const CODE_OBJECTS: &[&str] = &[
+    "user", "self", "this", "form", "config", "req", "request", "res", "response", "data", "obj", "item", "props",
+    "state", "settings", "person", "account", "profile", "student", "mentor", "row", "record", "model", "payload",
+    "args", "opts", "options", "ctx", "event", "el", "doc", "document", "window", "db", "params", "session", "body",
+    "result", "node", "env", "app", "cfg", "git",
 ];
 /// TLDs that are also common English words or file extensions: accepted only with a scheme,
 /// `www.`, or a path.
@@ -117,6 +126,16 @@ fn statics() -> &'static Statics {
                 r"(?-u:\b)[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.(?:{})(?-u:\b)(?:/[^\s]*)?",
                 TLDS_AMBIGUOUS.join("|")
             ))
+            .unwrap(),
+            // "my @ is quinn.b.09", "my @ on everything is …": the '@' names the handle.
+            my_at: Regex::new(
+                r"\bmy @ ?(?:(?:on|for|across) (?:every ?thing|all (?:the )?apps|all of them|socials?|every app)|everywhere)? ?(?:is|=|:|-) ?@?([a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_])",
+            )
+            .unwrap(),
+            // "outlook is ethan_s_09", "gmail: maya.k.2009": the provider named, then the local part.
+            provider_named: Regex::new(
+                r"\b(gmail|googlemail|outlook|hotmail|yahoo|icloud|protonmail|proton|aol|ymail) ?(?:is|=|:|-) ?([a-z0-9][a-z0-9._]{2,29}[a-z0-9])\b",
+            )
             .unwrap(),
             at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@ ?[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
             discord: Regex::new(r"\b[a-z0-9_.]{2,32}#[0-9]{4}\b").unwrap(),
@@ -395,6 +414,8 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             }
             let (s, e) = f.orig_span(bs, l.end());
             match l.kind() {
+                // "git@github.com:club/arm.git" is an SSH remote, not an address to write to.
+                LinkKind::Email if ssh_path_follows(&ft[l.end()..]) => {}
                 LinkKind::Email => out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: None }),
                 LinkKind::Url => {
                     let u = l.as_str();
@@ -497,6 +518,9 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
         || ft.contains('[')
         || ft.contains('(')
         || ft.contains(" . ")
+        || ft.contains("'at'")
+        || ft.contains("\"at\"")
+        || ft.contains("underscore")
         || spaced_letters(ft);
     let contact = if needs_contact { Some(contact_view(f)) } else { None };
     if let Some(cv) = &contact {
@@ -509,6 +533,10 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             };
             for (ri, re) in [&st.email, &st.email_provider].into_iter().enumerate() {
                 for m in re.find_iter(&v.text) {
+                    // An SSH remote ("git@github.com:club/arm.git") is not an address.
+                    if ssh_path_follows(&v.text[m.end()..]) {
+                        continue;
+                    }
                     if ri == 1 && !is_provider(m.as_str()) {
                         // A literal '@' with an e-mail word nearby still counts ("name @ btinternet").
                         let has_literal_at = {
@@ -614,6 +642,30 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 continue;
             }
             out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: None });
+        }
+    }
+    if ft.contains("my @") {
+        for c in st.my_at.captures_iter(ft) {
+            let Some(m) = c.get(1) else { continue };
+            let name = m.as_str();
+            if HANDLE_STOP.contains(&name) || !name.bytes().any(|b| b.is_ascii_alphabetic()) {
+                continue;
+            }
+            let (s, e) = f.orig_span(m.start(), m.end());
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+            }
+        }
+    }
+    for c in st.provider_named.captures_iter(ft) {
+        let Some(m) = c.get(2) else { continue };
+        // The local part must look like one: digits, '_' or '.' with letters.
+        if !marked_handle(m.as_str()) || HANDLE_STOP.contains(&m.as_str()) {
+            continue;
+        }
+        let (s, e) = f.orig_span(c.get(1).map_or(m.start(), |p| p.start()), m.end());
+        if !overlaps_any(&out, s, e) {
+            out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: Some("e-mail named by its provider") });
         }
     }
     if ft.contains('#') {
@@ -1166,6 +1218,14 @@ fn url_plausible_cue(u: &str, cue: bool) -> bool {
     };
     let tld = host.rsplit('.').next().unwrap_or("");
     let has_path = lower[host.len().min(lower.len())..].starts_with('/');
+    // "user.email", "self.app", "config.site": a field of a programming object, whose name
+    // happens to be a top-level domain.
+    let mut labels = host.split('.');
+    if let (Some(obj), Some(_), None) = (labels.next(), labels.next(), labels.next()) {
+        if !has_path && CODE_OBJECTS.contains(&obj) {
+            return false;
+        }
+    }
     if host.split('.').all(|p| p.chars().all(|c| c.is_ascii_digit())) {
         // bare IPv4
         let parts: Vec<&str> = host.split('.').collect();
@@ -1653,6 +1713,9 @@ fn classify_word(w: &str, bs: usize, be: usize) -> WordTok {
     if let Some((d, h)) = number_word(w) {
         return WordTok::Num(NumTok { digits: d.to_string(), bs, be, word: true, homophone: h });
     }
+    if let Some(d) = glued_digit_words(w) {
+        return WordTok::Num(NumTok { digits: d, bs, be, word: true, homophone: false });
+    }
     if let Some(d) = match w {
         "l" | "i" => Some("1"),
         "s" => Some("5"),
@@ -1698,6 +1761,31 @@ fn classify_word(w: &str, bs: usize, be: usize) -> WordTok {
         }
     }
     WordTok::Other
+}
+
+/// A word glued together from digit names and digits, at least two parts and one name:
+/// "fourone" → "41", "4one6" → "416", "five5five" → "555". Only the names zero to nine, so
+/// ordinary words ("someone", "often", "network") never decompose.
+fn glued_digit_words(w: &str) -> Option<String> {
+    const NAMES: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    if w.len() < 4 || !w.is_ascii() {
+        return None;
+    }
+    let (mut rest, mut digits, mut names, mut parts) = (w, String::new(), 0, 0);
+    while !rest.is_empty() {
+        let c = rest.as_bytes()[0];
+        if c.is_ascii_digit() {
+            digits.push(c as char);
+            rest = &rest[1..];
+        } else {
+            let (d, name) = NAMES.iter().enumerate().find(|(_, n)| rest.starts_with(**n))?;
+            digits.push((b'0' + d as u8) as char);
+            rest = &rest[name.len()..];
+            names += 1;
+        }
+        parts += 1;
+    }
+    (parts >= 2 && names >= 1).then_some(digits)
 }
 
 fn extend_extension(t: &str, be: usize) -> usize {
@@ -1877,6 +1965,17 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let cfg = &policy.c.file.phone;
     if digits.len() < cfg.min_digits || digits.len() > cfg.max_digits {
         return false;
+    }
+    // A countdown or a count ("10 9 8 7 6 5 4 3 2 1 liftoff"): five or more consecutive
+    // numbers are not a phone number, in digits or in words.
+    if toks.len() >= 5 {
+        let vals: Option<Vec<i64>> = toks.iter().map(|t| t.digits.parse::<i64>().ok()).collect();
+        if let Some(v) = vals {
+            let steps: Vec<i64> = v.windows(2).map(|w| w[1] - w[0]).collect();
+            if steps.iter().all(|d| *d == 1) || steps.iter().all(|d| *d == -1) {
+                return false;
+            }
+        }
     }
     let nwords = toks.iter().filter(|t| t.word && !t.homophone).count();
     let zeros = toks.iter().filter(|t| t.word && t.homophone && t.digits == "0").count();
@@ -2100,6 +2199,38 @@ fn marked_handle(w: &str) -> bool {
         || handle_shaped(w)
 }
 
+/// `:org/repo.git` right after an `user@host`: an SSH remote, not an e-mail address (a
+/// smiley such as ":D" or ":)" after a real address is not a path).
+fn ssh_path_follows(after: &str) -> bool {
+    after.strip_prefix(':').is_some_and(|rest| {
+        let path = rest.split_whitespace().next().unwrap_or("");
+        path.contains('/') && path.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '~' || c == '/')
+    })
+}
+
+/// A word mixing letters and digits with its leetspeak digits read as letters ("d1sc0rd" →
+/// "discord"), for looking up platform names.
+fn leet_letters(w: &str) -> Option<String> {
+    let b = w.as_bytes();
+    if w.len() < 4 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    Some(
+        w.chars()
+            .map(|c| match c {
+                '0' => 'o',
+                '1' => 'i',
+                '3' => 'e',
+                '4' => 'a',
+                '5' => 's',
+                '7' => 't',
+                '8' => 'b',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
 fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFinding>) {
     let t = f.text.as_str();
     let aliases = &policy.c.platform_aliases;
@@ -2164,27 +2295,29 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
     }
     let mut k = 0;
     while k < words.len() {
-        let word = w(k);
-        let (plat, amb) = match aliases.get(word) {
-            Some(x) => x,
-            None => {
-                k += 1;
-                continue;
-            }
+        // Two-word names ("epic games") first, then the word, then the word with leetspeak
+        // read as letters ("d1sc0rd", "1nsta"). `kend` is the alias's last word.
+        let two = (k + 1 < words.len()).then(|| format!("{} {}", w(k), w(k + 1)));
+        let (entry, kend) = match two.as_deref().and_then(|x| aliases.get(x)) {
+            Some(x) => (Some(x), k + 1),
+            None => (aliases.get(w(k)).or_else(|| leet_letters(w(k)).and_then(|x| aliases.get(x.as_str()))), k),
         };
-        let _ = plat;
+        let Some((_, amb)) = entry else {
+            k += 1;
+            continue;
+        };
         // Ambiguous alias needs a cue before it or a ':' after it.
         if *amb {
             let before_cue = (1..=2).any(|d| k >= d && CUE_BEFORE.contains(&w(k - d)));
-            let colon_after = t[words[k].1..].trim_start().starts_with(':');
-            let next_marked = (k + 1..(k + 4).min(words.len())).any(|q| {
+            let colon_after = t[words[kend].1..].trim_start().starts_with(':');
+            let next_marked = (kend + 1..(kend + 4).min(words.len())).any(|q| {
                 w(q).len() >= 3
                     && w(q).chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.')
                     && w(q).chars().any(|c| c.is_ascii_alphabetic())
             });
             let first_word = k == 0;
-            let next_me = k + 1 < words.len()
-                && matches!(w(k + 1), "me" | "username" | "handle" | "id" | "tag" | "name" | "user" | "acc");
+            let next_me = kend + 1 < words.len()
+                && matches!(w(kend + 1), "me" | "username" | "handle" | "id" | "tag" | "name" | "user" | "acc");
             if !(before_cue || colon_after || next_marked || next_me || first_word) {
                 k += 1;
                 continue;
@@ -2217,8 +2350,8 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             }
         }
         // Look for the handle after connectors.
-        let mut j = k + 1;
-        let mut explicit = t[words[k].1..].trim_start().starts_with([':', '=', '-', '@']);
+        let mut j = kend + 1;
+        let mut explicit = t[words[kend].1..].trim_start().starts_with([':', '=', '-', '@']);
         let mut steps = 0;
         while j < words.len() && steps < 3 && CONNECT.contains(&w(j)) {
             if matches!(
@@ -2230,13 +2363,14 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             j += 1;
             steps += 1;
         }
-        if j < words.len() && j > k {
+        if j < words.len() && j > kend {
             // only whitespace/punct between
             let gap = &t[words[j - 1].1..words[j].0];
             let hw = w(j);
             let at_prefixed = gap.ends_with('@');
-            let gap_ok =
-                gap.chars().all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '@' | '\'' | '"' | '(' | ','));
+            let gap_ok = gap
+                .chars()
+                .all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '>' | '@' | '\'' | '"' | '(' | ','));
             let handleish = hw.len() >= 3
                 && hw.len() <= 30
                 && !HANDLE_STOP.contains(&hw)
@@ -2246,7 +2380,7 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let marked = hw.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.') || handle_shaped(hw);
             let has_letter = hw.chars().any(|c| c.is_ascii_alphabetic());
             let last = j + 1 == words.len();
-            let colon_after = t[words[k].1..].trim_start().starts_with(':');
+            let colon_after = t[words[kend].1..].trim_start().starts_with(':');
             let my_before = k >= 1 && matches!(w(k - 1), "my" | "ur" | "your");
             let before_cue = (1..=2).any(|d| k >= d && CUE_BEFORE.contains(&w(k - d)));
             let rest_filler = words[j + 1..].iter().all(|&(a, b)| {
@@ -2269,8 +2403,8 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                             | "dm"
                     )
             });
-            let strong_connector =
-                (k + 1..j).any(|q| matches!(w(q), "username" | "handle" | "user" | "id" | "tag" | "gamertag" | "me"));
+            let strong_connector = (kend + 1..j)
+                .any(|q| matches!(w(q), "username" | "handle" | "user" | "id" | "tag" | "gamertag" | "me"));
             let explicit = explicit && (marked || rest_filler || strong_connector);
             let accept = if *amb {
                 marked
@@ -2278,7 +2412,8 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                     || colon_after
                     || strong_connector
                     || (explicit && my_before)
-                    || (before_cue && (last || rest_filler))
+                    // "the" is a cue only before a connector: "the signal jumps" is physics.
+                    || (before_cue && w(k - 1) != "the" && (last || rest_filler))
                     // "snap kylie lol", but not "steam engines are so cool".
                     || (k == 0
                         && (last
@@ -2509,6 +2644,38 @@ mod tests {
         assert!(!has("this is my snapchat story idea", "handle"));
         assert!(!has("the teacher will send the zoom link", "handle"));
         assert!(!has("use your school email for the github classroom invite", "handle"));
+    }
+
+    /// Forms found missing in the second hand-written validation set (run once, then fixed).
+    #[test]
+    fn obfuscations_of_the_second_validation_set() {
+        for (t, kind) in [
+            ("txt me 9one6 5five5 0 1 4 2", "phone"),
+            ("threeone sixfive fivefive zeroone twoseven", "phone"),
+            ("add me on snap: kai underscore m underscore zero nine", "handle"),
+            ("epic games: RowanBuilds09", "handle"),
+            ("d1sc0rd: priya_k", "handle"),
+            ("ig -> nova.paints (it's private)", "handle"),
+            ("my @ on everything is theo.b.07", "handle"),
+            ("my @ is lena_q", "handle"),
+            ("outlook is marco_r_08 if you want to send it", "email"),
+            ("jun ⓐ gmail ⓓⓞⓣ com", "email"),
+            ("write to kira 'at' proton 'dot' me", "email"),
+            ("my email is sam.lee@gmail.com:D", "email"),
+        ] {
+            assert!(has(t, kind), "{t}: {:?}", kinds(t));
+        }
+        for t in [
+            "10 9 8 7 6 5 4 3 2 1 liftoff!!",
+            "count 1 2 3 4 5 6 7 8 9 10 out loud",
+            "the remote is git@github.com:robotics-club/arm.git",
+            "set git config --global user.email before the first commit",
+            "the signal jumps across the synapse",
+            "someone often forgets the network cable",
+            "ⓗⓐⓟⓟⓨ birthday!!",
+        ] {
+            assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
+        }
     }
 
     #[test]

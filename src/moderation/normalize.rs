@@ -152,11 +152,26 @@ fn unicode_digit(c: char) -> Option<char> {
 /// The folded view: `fold_char` over every character, mapped to original offsets.
 pub(crate) fn folded_view(text: &str) -> View {
     let mut v = View::with_capacity(text.len() + 8);
-    for (i, c) in text.chars().enumerate() {
-        let i = i as u32;
-        fold_char(c, |x| v.push(x, i));
+    let mut prev = ' ';
+    let mut chars = text.chars().peekable();
+    let mut i = 0u32;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
+        // A circled a standing alone ("isla ⓐ outlook") is an at sign; inside circled text
+        // ("ⓗⓐⓟⓟⓨ") it is a letter.
+        if matches!(c, '\u{24D0}' | '\u{24B6}') && !is_circled_letter(prev) && !is_circled_letter(next) {
+            v.push('@', i);
+        } else {
+            fold_char(c, |x| v.push(x, i));
+        }
+        prev = c;
+        i += 1;
     }
     v
+}
+
+fn is_circled_letter(c: char) -> bool {
+    ('\u{24B6}'..='\u{24E9}').contains(&c)
 }
 
 /// Contact view, built from the folded view: "at"/"[at]"/"(at)"/" @ " become `@`,
@@ -208,8 +223,9 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
         toks.push((kind, i, end));
     }
     let word = |k: usize| -> &str { &t[toks[k].1..toks[k].2] };
-    let is_open = |k: usize| toks[k].0 == TokKind::Punct && matches!(word(k), "[" | "(" | "{" | "<");
-    let is_close = |k: usize| toks[k].0 == TokKind::Punct && matches!(word(k), "]" | ")" | "}" | ">");
+    // Quotes count as brackets here: "noah 'at' icloud 'dot' com".
+    let is_open = |k: usize| toks[k].0 == TokKind::Punct && matches!(word(k), "[" | "(" | "{" | "<" | "'" | "\"");
+    let is_close = |k: usize| toks[k].0 == TokKind::Punct && matches!(word(k), "]" | ")" | "}" | ">" | "'" | "\"");
 
     let mut out = View::with_capacity(t.len());
     let mut obfuscated = false;
@@ -275,6 +291,8 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
                 k += if at_sign { 4 } else { 2 };
                 continue;
             }
+            // "noah underscore r underscore 08": the spoken underscore joins its neighbours.
+            let rep = if w == "underscore" { Some('_') } else { rep };
             if let (Some(r), true, true) = (rep, prev_word, next_word) {
                 while out.text.ends_with(' ') {
                     out.text.pop();
