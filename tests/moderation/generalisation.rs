@@ -9,7 +9,11 @@
 //! independent development set. `benign-valid.jsonl` was written in batches after the rules
 //! were fixed for the dev set, each batch run once before looking at its misses (some of
 //! its remaining misses are grey: a real-looking address from a novel, `example.com`
-//! e-mails, a joking "can we talk on the phone?").
+//! e-mails, a joking "can we talk on the phone?"). `contact-valid.jsonl` (288 contact
+//! details in forms its writer invented without seeing the rules, 150 look-alikes) was run
+//! once at 249/288 and 10/150; the forms fixed after it are unit-tested with other sentences
+//! in `detect.rs`, and what is still missed (reversed e-mails, numbers read out of order,
+//! an address told field by field) is left for the classifier.
 
 use std::collections::HashMap;
 
@@ -114,7 +118,11 @@ fn benign_and_contact_dev_sets() {
     v.print("benign validation set");
     let c = run("contact-dev.jsonl");
     c.print("contact dev set");
-    assert_eq!(b.leaks + v.leaks + c.leaks, 0, "a redacted message still carries a detail");
+    let cv = run("contact-valid.jsonl");
+    cv.print("contact validation set");
+    assert_eq!(b.leaks + v.leaks + c.leaks + cv.leaks, 0, "a redacted message still carries a detail");
+    assert!(cv.recall() >= 0.89, "contact validation set: recall {}", cv.recall());
+    assert!(cv.fp() <= 0.05, "contact validation set: false interventions {}", cv.fp());
     assert!(b.fp() <= 0.01, "benign dev set: false interventions {}", b.fp());
     assert!(v.fp() <= 0.03, "benign validation set: false interventions {}", v.fp());
     assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
