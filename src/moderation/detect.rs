@@ -163,7 +163,7 @@ fn statics() -> &'static Statics {
             // Street addresses without a street type need a cue: a lead-in that announces an
             // address ("i live at", "ship it to") or a tail ("… is my house").
             addr_cue: Regex::new(concat!(
-                r"(?-u:\b)(?:i live at|i live on|we live on|i'?m at|im at|we live at|we'?re at|my address is|my addy is|address is|address|addy|my (?:new )?(?:place|house|home|apartment|apt|flat|condo|dorm|studio) is|our (?:new )?(?:place|house|address|home|apartment|flat) is|our new (?:place|house)|(?:we )?moved to|visit me at|find me at|",
+                r"(?-u:\b)(?:i live at|i live on|we live on|i'?m at|im at|we live at|we'?re at|my address is|my addy is|address is|address|addy|addr|my (?:new )?(?:place|house|home|apartment|apt|flat|condo|dorm|studio) is|our (?:new )?(?:place|house|address|home|apartment|flat) is|our new (?:place|house)|(?:we )?moved to|visit me at|find me at|",
                 r"(?:send|ship|mail|post|drop|deliver|bring|courier)(?: (?:it|them|this|that|stuff|things|everything|it all|the [a-z]+|my [a-z]+|your [a-z]+))?(?: off| over)? (?:to|at)|come (?:by|over to|to)|(?:stop|drop|swing) by|pick (?:me|it|them|that|this|the [a-z]+) up (?:at|from))",
                 r" *[:\-]? *",
                 r"((?:(?:apt|apartment|unit|suite|ste|flat|#)\.? ?#?[0-9a-z]{1,5},? *(?:- *)?)?[0-9]{1,5}[a-z]?(?: ?- ?[0-9]{1,5})?,? +(?:(?:n|s|e|w|north|south|east|west)\.? +)?[a-z][a-z'\.]+(?: +[a-z][a-z'\.]+){0,3})",
@@ -2015,8 +2015,13 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
         seps.push_str(&t[w[0].be..w[1].bs]);
     }
     let groups: Vec<usize> = toks.iter().map(|t| t.digits.len()).collect();
-    // Commas separate list items and thousands, not phone groups.
-    if seps.contains(',') {
+    // Commas separate list items and thousands, not phone groups -- unless a connecting word
+    // joined the groups ("area code 212, then 555, then 0147"), which needs a phone word.
+    let comma_alone = toks.windows(2).any(|w| {
+        let gap = &t[w[0].be..w[1].bs];
+        gap.contains(',') && !gap.bytes().any(|b| b.is_ascii_alphabetic())
+    });
+    if comma_alone {
         return false;
     }
     // Decimal numbers: a long group right after a dot (3.14159).
@@ -2075,7 +2080,9 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let st = statics();
     let neg_ctx = tail_chars(&t[..first.bs], 28);
     let neg_ctx = neg_ctx.rsplit('\n').next().unwrap_or("");
-    if !has_plus && st.neg_cue.is_match(neg_ctx) {
+    // "area code 212" names part of a phone number, unlike "zip code" or "pin code".
+    let neg_ctx = neg_ctx.replace("area code", "area");
+    if !has_plus && st.neg_cue.is_match(&neg_ctx) {
         return false;
     }
     // "the serial number on the board is 1234567": an identifier word naming the number a
@@ -2662,6 +2669,8 @@ mod tests {
             ("jun ⓐ gmail ⓓⓞⓣ com", "email"),
             ("write to kira 'at' proton 'dot' me", "email"),
             ("my email is sam.lee@gmail.com:D", "email"),
+            ("area code is 604, then 555, then 0177", "phone"),
+            ("addr: 1290 Lonsdale, North Vancouver", "address"),
         ] {
             assert!(has(t, kind), "{t}: {:?}", kinds(t));
         }
