@@ -2330,10 +2330,16 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                 continue;
             }
         }
-        // "<handle> on <platform>" (marked handle only)
+        // "<handle> on <platform>" (marked handle only), or "add <name> on <platform>" (any
+        // name: "add ezrag on steam").
         if k >= 2 && matches!(w(k - 1), "on" | "in" | "at") {
             let hw = w(k - 2);
-            if hw.len() >= 4 && !HANDLE_STOP.contains(&hw) && marked_handle(hw) {
+            let added = k >= 3
+                && w(k - 3) == "add"
+                && hw.len() >= 3
+                && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+                && !matches!(hw, "me" | "us" | "him" | "her" | "them" | "it" | "this" | "that" | "friends" | "people");
+            if (added || hw.len() >= 4) && !HANDLE_STOP.contains(&hw) && (added || marked_handle(hw)) {
                 let (s, e) = f.orig_span(words[k - 2].0, words[k - 2].1);
                 if !overlaps_any(out, s, e) {
                     out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
@@ -2436,6 +2442,32 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                 }
                 k = j + 1;
                 continue;
+            }
+        }
+        // "my insta is my name with underscores, sofia_garcia_09", "add me on snap its …
+        // ellie_wong_08": after "my <platform>" or "add me on <platform>", a handle-shaped word
+        // (letters with digits, '_' or '.') a few words on is the handle.
+        let add_me_on = k >= 3 && w(k - 1) == "on" && w(k - 2) == "me" && w(k - 3) == "add";
+        if (k >= 1 && w(k - 1) == "my") || add_me_on {
+            for q in kend + 1..(kend + 10).min(words.len()) {
+                let hw = w(q);
+                if hw.len() >= 5
+                    && hw.chars().any(|c| c.is_ascii_alphabetic())
+                    && hw.chars().any(|c| c.is_ascii_digit() || c == '_')
+                    && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+                    && !HANDLE_STOP.contains(&hw)
+                {
+                    let (s, e) = f.orig_span(words[q].0, words[q].1);
+                    if !overlaps_any(out, s, e) {
+                        out.push(RawFinding {
+                            kind: Kind::Handle,
+                            start: s,
+                            end: e,
+                            note: Some("social media handle"),
+                        });
+                    }
+                    break;
+                }
             }
         }
         k += 1;
@@ -2671,6 +2703,8 @@ mod tests {
             ("my email is sam.lee@gmail.com:D", "email"),
             ("area code is 604, then 555, then 0177", "phone"),
             ("addr: 1290 Lonsdale, North Vancouver", "address"),
+            ("add tomasr on steam, same pfp", "handle"),
+            ("my insta is my name with dots, jade.w_2009", "handle"),
         ] {
             assert!(has(t, kind), "{t}: {:?}", kinds(t));
         }
@@ -2682,6 +2716,8 @@ mod tests {
             "the signal jumps across the synapse",
             "someone often forgets the network cable",
             "ⓗⓐⓟⓟⓨ birthday!!",
+            "add it on discord for the class",
+            "my snapchat story got 10 views on day 2",
         ] {
             assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
         }
