@@ -129,12 +129,12 @@ fn statics() -> &'static Statics {
             .unwrap(),
             // "my @ is quinn.b.09", "my @ on everything is …": the '@' names the handle.
             my_at: Regex::new(
-                r"\bmy @ ?(?:(?:on|for|across) (?:every ?thing|all (?:the )?apps|all of them|socials?|every app)|everywhere)? ?(?:is|=|:|-) ?@?([a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_])",
+                r"(?-u:\b)my @ ?(?:(?:on|for|across) (?:every ?thing|all (?:the )?apps|all of them|socials?|every app)|everywhere)? ?(?:is|=|:|-) ?@?([a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_])",
             )
             .unwrap(),
             // "outlook is ethan_s_09", "gmail: maya.k.2009": the provider named, then the local part.
             provider_named: Regex::new(
-                r"\b(gmail|googlemail|outlook|hotmail|yahoo|icloud|protonmail|proton|aol|ymail) ?(?:is|=|:|-) ?([a-z0-9][a-z0-9._]{2,29}[a-z0-9])\b",
+                r"(?-u:\b)(gmail|googlemail|outlook|hotmail|yahoo|icloud|protonmail|proton|aol|ymail) ?(?:is|=|:|-) ?([a-z0-9][a-z0-9._]{2,29}[a-z0-9])(?-u:\b)",
             )
             .unwrap(),
             at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@ ?[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
@@ -657,15 +657,23 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             }
         }
     }
-    for c in st.provider_named.captures_iter(ft) {
-        let Some(m) = c.get(2) else { continue };
-        // The local part must look like one: digits, '_' or '.' with letters.
-        if !marked_handle(m.as_str()) || HANDLE_STOP.contains(&m.as_str()) {
-            continue;
-        }
-        let (s, e) = f.orig_span(c.get(1).map_or(m.start(), |p| p.start()), m.end());
-        if !overlaps_any(&out, s, e) {
-            out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: Some("e-mail named by its provider") });
+    // Only messages naming a provider can hold "<provider> is <name>".
+    if ["mail", "outlook", "yahoo", "icloud", "proton", "aol"].iter().any(|w| ft.contains(w)) {
+        for c in st.provider_named.captures_iter(ft) {
+            let Some(m) = c.get(2) else { continue };
+            // The local part must look like one: digits, '_' or '.' with letters.
+            if !marked_handle(m.as_str()) || HANDLE_STOP.contains(&m.as_str()) {
+                continue;
+            }
+            let (s, e) = f.orig_span(c.get(1).map_or(m.start(), |p| p.start()), m.end());
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding {
+                    kind: Kind::Email,
+                    start: s,
+                    end: e,
+                    note: Some("e-mail named by its provider"),
+                });
+            }
         }
     }
     if ft.contains('#') {
