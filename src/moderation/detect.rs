@@ -56,6 +56,10 @@ struct Statics {
     idn: Regex,
     at_handle: Regex,
     my_at: Regex,
+    my_username: Regex,
+    reddit_user: Regex,
+    friend_code: Regex,
+    caps_at_dot: Regex,
     provider_named: Regex,
     discord: Regex,
     address: Regex,
@@ -83,6 +87,39 @@ const TLDS_COMMON: &[&str] = &[
     "ma", "sa", "ae", "qa", "la", "vc", "gd", "pw", "nu", "tk", "ml", "ga", "cf", "gq", "su", "xxx", "pro", "mobi",
     "shop", "fun", "space", "website", "email", "chat", "social", "video", "stream", "games", "gay", "sex", "porn",
     "cam", "tube", "rf", "uy", "br", "pe", "ve", "ec", "bo", "py", "ws", "ms", "ac",
+];
+/// Words of talk about code: an unmarked `@name` next to them is an annotation or a variable.
+const CODE_WORDS: &[&str] = &[
+    "kotlin",
+    "java",
+    "python",
+    "ruby",
+    "sql",
+    "swift",
+    "typescript",
+    "javascript",
+    "annotation",
+    "annotations",
+    "decorator",
+    "decorators",
+    "variable",
+    "variables",
+    "method",
+    "methods",
+    "class",
+    "function",
+    "declare",
+    "instance",
+    "css",
+    "html",
+    "npm",
+    "package",
+    "import",
+    "compiler",
+    "syntax",
+    "c#",
+    "php",
+    "perl",
 ];
 /// Names of programming objects: `<object>.<field>` is code, even when the field is a TLD.
 const CODE_OBJECTS: &[&str] = &[
@@ -129,7 +166,23 @@ fn statics() -> &'static Statics {
             .unwrap(),
             // "my @ is quinn.b.09", "my @ on everything is …": the '@' names the handle.
             my_at: Regex::new(
-                r"(?-u:\b)my @ ?(?:(?:on|for|across) (?:every ?thing|all (?:the )?apps|all of them|socials?|every app)|everywhere)? ?(?:is|=|:|-) ?@?([a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_])",
+                r"(?-u:\b)(?:my|same) @ ?(?:(?:on|for|across) (?:every ?thing|all (?:the )?apps|all of them|socials?|every app)|everywhere)? ?(?:is|=|:|-) ?@?([a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_])",
+            )
+            .unwrap(),
+            // "my username there is ben.tanaka.07", "my user is just 'waffleking'".
+            my_username: Regex::new(
+                r#"(?-u:\b)my (?:username|user name|user|handle|gamertag|ign|tag) (?:there |on there |on it |on everything |everywhere |on [a-z]+ )?(?:is|=|:|-) ?(?:just |literally )?['"]?([a-z0-9_][a-z0-9_.]{2,29})"#,
+            )
+            .unwrap(),
+            reddit_user: Regex::new(r"(?-u:\b)u/ ?([a-z0-9_\-]{3,20})").unwrap(),
+            // Game friend codes: "SW-4821-0937-5512", "friend code 184 552 903", "friend code is BX7Q2K".
+            friend_code: Regex::new(
+                r"(?-u:\b)(?:sw-[0-9]{4}-[0-9]{4}-[0-9]{4}|friend ?code(?: is| =|:)? ?[a-z0-9][a-z0-9 \-]{4,16}[a-z0-9])",
+            )
+            .unwrap(),
+            // "priyaATprotonDOTme" (on the original text: the capitals are the signal).
+            caps_at_dot: Regex::new(
+                r"(?-u:\b)[a-z0-9._]{2,30}AT[a-z0-9]{2,20}DOT(?:com|net|org|me|ca|io|edu|co|uk)(?-u:\b)",
             )
             .unwrap(),
             // "outlook is ethan_s_09", "gmail: maya.k.2009": the provider named, then the local part.
@@ -415,7 +468,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             let (s, e) = f.orig_span(bs, l.end());
             match l.kind() {
                 // "git@github.com:club/arm.git" is an SSH remote, not an address to write to.
-                LinkKind::Email if ssh_path_follows(&ft[l.end()..]) => {}
+                LinkKind::Email if ssh_path_follows(&ft[l.end()..]) || ip_host(l.as_str()) => {}
                 LinkKind::Email => out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: None }),
                 LinkKind::Url => {
                     let u = l.as_str();
@@ -521,6 +574,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
         || ft.contains("'at'")
         || ft.contains("\"at\"")
         || ft.contains("underscore")
+        || ft.contains("arroba")
         || spaced_letters(ft);
     let contact = if needs_contact { Some(contact_view(f)) } else { None };
     if let Some(cv) = &contact {
@@ -534,7 +588,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             for (ri, re) in [&st.email, &st.email_provider].into_iter().enumerate() {
                 for m in re.find_iter(&v.text) {
                     // An SSH remote ("git@github.com:club/arm.git") is not an address.
-                    if ssh_path_follows(&v.text[m.end()..]) {
+                    if ssh_path_follows(&v.text[m.end()..]) || ip_host(m.as_str()) {
                         continue;
                     }
                     if ri == 1 && !is_provider(m.as_str()) {
@@ -619,6 +673,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
 
     // Handles.
     if ft.contains('@') {
+        let code_talk = CODE_WORDS.iter().any(|w| ft.split(|c: char| !c.is_ascii_alphanumeric()).any(|x| x == *w));
         for c in st.at_handle.captures_iter(ft) {
             let m = c.get(1).unwrap();
             let name = m.as_str()[1..].trim_start();
@@ -634,6 +689,10 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 || HANDLE_STOP.contains(&name)
                 || st.decorator.is_match(name)
                 || after.starts_with('(')
+                // "@types/node", "@angular/core": a scoped package.
+                || after.starts_with('/')
+                // "@JvmStatic", "DECLARE @count": an annotation or variable in talk about code.
+                || (!marked && code_talk)
             {
                 continue;
             }
@@ -644,7 +703,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: None });
         }
     }
-    if ft.contains("my @") {
+    if ft.contains("my @") || ft.contains("same @") {
         for c in st.my_at.captures_iter(ft) {
             let Some(m) = c.get(1) else { continue };
             let name = m.as_str();
@@ -654,6 +713,57 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             let (s, e) = f.orig_span(m.start(), m.end());
             if !overlaps_any(&out, s, e) {
                 out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+            }
+        }
+    }
+    if ft.contains("my ") {
+        for c in st.my_username.captures_iter(ft) {
+            let Some(m) = c.get(1) else { continue };
+            let name = m.as_str().trim_end_matches('.');
+            let names_platform =
+                ft.split(|c: char| !c.is_alphanumeric()).any(|x| policy.c.platform_aliases.contains_key(x));
+            if HANDLE_STOP.contains(&name)
+                || CHAT_FILLER.contains(&name)
+                || !name.bytes().any(|b| b.is_ascii_alphabetic())
+                || !(marked_handle(name) || names_platform)
+            {
+                continue;
+            }
+            let (s, e) = f.orig_span(m.start(), m.start() + name.len());
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("social media handle") });
+            }
+        }
+    }
+    if ft.contains("u/") {
+        for c in st.reddit_user.captures_iter(ft) {
+            let (Some(all), Some(m)) = (c.get(0), c.get(1)) else { continue };
+            if !m.as_str().bytes().any(|b| b.is_ascii_alphabetic()) {
+                continue;
+            }
+            let (s, e) = f.orig_span(all.start(), all.end());
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("reddit user name") });
+            }
+        }
+    }
+    if ft.contains("sw-") || ft.contains("friend code") || ft.contains("friendcode") {
+        for m in st.friend_code.find_iter(ft) {
+            if !m.as_str().bytes().any(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let (s, e) = f.orig_span(m.start(), m.end());
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Handle, start: s, end: e, note: Some("game friend code") });
+            }
+        }
+    }
+    if text.contains("AT") && text.contains("DOT") {
+        for m in st.caps_at_dot.find_iter(text) {
+            let s = text[..m.start()].chars().count();
+            let e = s + m.as_str().chars().count();
+            if !overlaps_any(&out, s, e) {
+                out.push(RawFinding { kind: Kind::Email, start: s, end: e, note: Some("obfuscated e-mail") });
             }
         }
     }
@@ -2223,6 +2333,11 @@ fn ssh_path_follows(after: &str) -> bool {
     })
 }
 
+/// `pi@192.168.1.20`: a login on a machine, not an e-mail address.
+fn ip_host(email: &str) -> bool {
+    email.rsplit('@').next().is_some_and(|h| h.contains('.') && h.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
 /// A word mixing letters and digits with its leetspeak digits read as letters ("d1sc0rd" →
 /// "discord"), for looking up platform names.
 fn leet_letters(w: &str) -> Option<String> {
@@ -2285,8 +2400,39 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
     }
     let w = |k: usize| &t[words[k].0..words[k].1];
     const CONNECT: &[&str] = &[
-        "is", "its", "it's", "name", "username", "user", "handle", "id", "tag", "at", "me", "add", "on", "as", "under",
-        "called", "s", "im", "i'm", "am", "i", "its", "it", "my", "username", "gamertag", "tag", "acc", "account", "@",
+        "is",
+        "its",
+        "it's",
+        "name",
+        "username",
+        "user",
+        "handle",
+        "id",
+        "tag",
+        "at",
+        "me",
+        "add",
+        "on",
+        "as",
+        "under",
+        "just",
+        "literally",
+        "m",
+        "called",
+        "s",
+        "im",
+        "i'm",
+        "am",
+        "i",
+        "its",
+        "it",
+        "my",
+        "username",
+        "gamertag",
+        "tag",
+        "acc",
+        "account",
+        "@",
     ];
     const CUE_BEFORE: &[&str] =
         &["my", "on", "add", "follow", "via", "through", "ur", "your", "u", "dm", "message", "hmu", "snap", "the"];
@@ -2424,8 +2570,9 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                             | "dm"
                     )
             });
-            let strong_connector = (kend + 1..j)
-                .any(|q| matches!(w(q), "username" | "handle" | "user" | "id" | "tag" | "gamertag" | "me"));
+            let strong_connector = w(kend) == "gamertag"
+                || (kend + 1..j)
+                    .any(|q| matches!(w(q), "username" | "handle" | "user" | "id" | "tag" | "gamertag" | "me"));
             let explicit = explicit && (marked || rest_filler || strong_connector);
             let accept = if *amb {
                 marked
@@ -2440,7 +2587,9 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
                         && (last
                             || (rest_filler && !matches!(w(j + 1), "is" | "are" | "was" | "were" | "do" | "does"))))
             } else {
-                marked || explicit || at_prefixed || last
+                // "a twitter competitor" is about the app, not a name on it.
+                let article = k >= 1 && matches!(w(k - 1), "a" | "an");
+                marked || explicit || at_prefixed || (last && !article)
             };
             if gap_ok && handleish && has_letter && accept {
                 let start_b = if at_prefixed { words[j].0 - 1 } else { words[j].0 };
@@ -2455,17 +2604,23 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         // "my insta is my name with underscores, sofia_garcia_09", "add me on snap its …
         // ellie_wong_08": after "my <platform>" or "add me on <platform>", a handle-shaped word
         // (letters with digits, '_' or '.') a few words on is the handle.
-        let add_me_on = k >= 3 && w(k - 1) == "on" && w(k - 2) == "me" && w(k - 3) == "add";
-        if (k >= 1 && w(k - 1) == "my") || add_me_on {
-            for q in kend + 1..(kend + 10).min(words.len()) {
-                let hw = w(q);
+        let asked_on =
+            k >= 2 && w(k - 1) == "on" && ((k >= 3 && w(k - 2) == "me" && w(k - 3) == "add") || w(k - 2) == "hmu");
+        if (k >= 1 && w(k - 1) == "my") || asked_on || k == 0 {
+            for &(ws, we) in words.iter().skip(kend + 1).take(9) {
+                let hw = &t[ws..we];
+                let inner_dot = hw.find('.').is_some_and(|i| i > 0 && i + 1 < hw.len() && !hw.ends_with('.'));
+                let underscore = hw.contains('_');
+                // Digits alone mark a handle only after a letter ("nadia2008", not "2000s").
+                let lettered_digits =
+                    hw.starts_with(|c: char| c.is_ascii_alphabetic()) && hw.chars().any(|c| c.is_ascii_digit());
                 if hw.len() >= 5
                     && hw.chars().any(|c| c.is_ascii_alphabetic())
-                    && hw.chars().any(|c| c.is_ascii_digit() || c == '_')
+                    && (lettered_digits || underscore || inner_dot)
                     && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
                     && !HANDLE_STOP.contains(&hw)
                 {
-                    let (s, e) = f.orig_span(words[q].0, words[q].1);
+                    let (s, e) = f.orig_span(ws, we);
                     if !overlaps_any(out, s, e) {
                         out.push(RawFinding {
                             kind: Kind::Handle,
@@ -2707,6 +2862,18 @@ mod tests {
             ("my @ is lena_q", "handle"),
             ("outlook is marco_r_08 if you want to send it", "email"),
             ("jun ⓐ gmail ⓓⓞⓣ com", "email"),
+            ("ⓝⓞⓡⓐ@ⓖⓜⓐⓘⓛ.ⓒⓞⓜ", "email"),
+            ("escríbeme: lucia.m arroba gmail punto com", "email"),
+            ("tomasATicloudDOTcom", "email"),
+            ("my user on kik is just 'bramblefox', add me", "handle"),
+            ("my username on discord is moonpie", "handle"),
+            ("find me on reddit, u/orbit_otter", "handle"),
+            ("my switch is SW-1234-5678-9012", "handle"),
+            ("my gamertag is WaffleWizard, we could play", "handle"),
+            ("kik is easier, im jules_ok", "handle"),
+            ("hmu on dscrd (lowercase): maple.leaf", "handle"),
+            ("same @ everywhere: rory.k", "handle"),
+            ("my snap is finn (underscore) b (underscore) 7", "handle"),
             ("write to kira 'at' proton 'dot' me", "email"),
             ("my email is sam.lee@gmail.com:D", "email"),
             ("area code is 604, then 555, then 0177", "phone"),
@@ -2726,6 +2893,12 @@ mod tests {
             "ⓗⓐⓟⓟⓨ birthday!!",
             "add it on discord for the class",
             "my snapchat story got 10 views on day 2",
+            "npm install @angular/core again",
+            "ssh pi@192.168.1.20 to log in",
+            "In Kotlin, @JvmStatic makes it static",
+            "threads launched as a twitter competitor",
+            "skype was huge in the 2000s",
+            "my username on the school portal is my student number",
         ] {
             assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
         }

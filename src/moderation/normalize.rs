@@ -75,8 +75,9 @@ pub(crate) fn fold_char(c: char, mut out: impl FnMut(char)) {
         }
         return;
     }
+    // Circled letters ("ⓛⓘⓐⓜ") are letters: NFKC below reads them.
     // Emoji and pictographs: a word break, never letters.
-    if matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF) {
+    if !is_circled_letter(c) && matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF) {
         out(' ');
         return;
     }
@@ -244,6 +245,7 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
             let rep = match w {
                 "at" | "4t" | "@" => Some('@'),
                 "dot" | "d0t" | "d07" | "period" | "." => Some('.'),
+                "underscore" => Some('_'),
                 _ => None,
             };
             if let Some(r) = rep {
@@ -264,8 +266,9 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
         if kind == TokKind::Word {
             let w = word(k);
             let rep = match w {
-                "at" | "4t" => Some('@'),
-                "dot" | "d0t" | "d07" => Some('.'),
+                // Spanish too: "andres.v arroba gmail punto com".
+                "at" | "4t" | "arroba" => Some('@'),
+                "dot" | "d0t" | "d07" | "punto" => Some('.'),
                 _ => None,
             };
             let prev_word = k >= 2 && toks[k - 1].0 == TokKind::Space && toks[k - 2].0 == TokKind::Word;

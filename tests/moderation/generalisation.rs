@@ -13,7 +13,9 @@
 //! details in forms its writer invented without seeing the rules, 150 look-alikes) was run
 //! once at 249/288 and 10/150; the forms fixed after it are unit-tested with other sentences
 //! in `detect.rs`, and what is still missed (reversed e-mails, numbers read out of order,
-//! an address told field by field) is left for the classifier.
+//! an address told field by field) is left for the classifier. `contact-valid-handles.jsonl`
+//! (210 handles and e-mails, 110 look-alikes about apps, code and e-mail as a topic) was run
+//! once at 168/210 and 9/110 and fixed the same way.
 
 use std::collections::HashMap;
 
@@ -123,6 +125,11 @@ fn benign_and_contact_dev_sets() {
     assert_eq!(b.leaks + v.leaks + c.leaks + cv.leaks, 0, "a redacted message still carries a detail");
     assert!(cv.recall() >= 0.89, "contact validation set: recall {}", cv.recall());
     assert!(cv.fp() <= 0.05, "contact validation set: false interventions {}", cv.fp());
+    let ch = run("contact-valid-handles.jsonl");
+    ch.print("handle and e-mail validation set");
+    assert_eq!(ch.leaks, 0, "a redacted message still carries a detail");
+    assert!(ch.recall() >= 0.89, "handle and e-mail validation set: recall {}", ch.recall());
+    assert!(ch.fp() <= 0.05, "handle and e-mail validation set: false interventions {}", ch.fp());
     assert!(b.fp() <= 0.01, "benign dev set: false interventions {}", b.fp());
     assert!(v.fp() <= 0.03, "benign validation set: false interventions {}", v.fp());
     assert!(c.recall() >= 0.93, "contact dev set: recall {}", c.recall());
