@@ -1506,7 +1506,7 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
                         close(&mut cur, &mut runs);
                     }
                     if let Some((m, mbs)) = pending_mult.take() {
-                        if tk.digits.len() == 1 {
+                        if tk.digits.len() == 1 && cur.last().is_none_or(|p| p.be <= mbs) {
                             tk.digits = tk.digits.repeat(m);
                             tk.homophone = false;
                             tk.bs = mbs;
@@ -1553,6 +1553,9 @@ fn phones(f: &View, policy: &Policy, cue: bool, strict: bool, shield: &[(usize, 
             continue;
         }
         if c == '+' && i + 1 < n && (bytes[i + 1].is_ascii_digit() || bytes[i + 1] == b' ') {
+            // A "double" before the '+' does not reach across it: the token's start would lie
+            // before the '+' token ("double +0 …" once made an inverted range).
+            pending_mult = None;
             close(&mut cur, &mut runs);
             cur.push(NumTok { digits: String::new(), bs: i, be: i + 1, word: false, homophone: false });
             sep_len = 0;
