@@ -91,33 +91,20 @@ const TLDS_COMMON: &[&str] = &[
 /// Words of talk about code: an unmarked `@name` next to them is an annotation or a variable.
 const CODE_WORDS: &[&str] = &[
     "kotlin",
-    "java",
     "python",
-    "ruby",
     "sql",
-    "swift",
     "typescript",
     "javascript",
     "annotation",
     "annotations",
     "decorator",
     "decorators",
-    "variable",
-    "variables",
-    "method",
-    "methods",
-    "class",
-    "function",
     "declare",
-    "instance",
     "css",
     "html",
     "npm",
-    "package",
-    "import",
     "compiler",
     "syntax",
-    "c#",
     "php",
     "perl",
 ];
@@ -174,10 +161,10 @@ fn statics() -> &'static Statics {
                 r#"(?-u:\b)my (?:username|user name|user|handle|gamertag|ign|tag) (?:there |on there |on it |on everything |everywhere |on [a-z]+ )?(?:is|=|:|-) ?(?:just |literally )?['"]?([a-z0-9_][a-z0-9_.]{2,29})"#,
             )
             .unwrap(),
-            reddit_user: Regex::new(r"(?-u:\b)u/ ?([a-z0-9_\-]{3,20})").unwrap(),
+            reddit_user: Regex::new(r"(?-u:\b)u/([a-z0-9_\-]{3,20})(?-u:\b)").unwrap(),
             // Game friend codes: "SW-4821-0937-5512", "friend code 184 552 903", "friend code is BX7Q2K".
             friend_code: Regex::new(
-                r"(?-u:\b)(?:sw-[0-9]{4}-[0-9]{4}-[0-9]{4}|friend ?code(?: is| =|:)? ?[a-z0-9][a-z0-9 \-]{4,16}[a-z0-9])",
+                r"(?-u:\b)(?:sw-[0-9]{4}-[0-9]{4}-[0-9]{4}|friend ?code(?: is| =|:)? ?(?:[0-9]{3,4}(?:[ \-][0-9]{3,4}){1,3}|[a-z0-9]*[0-9][a-z0-9]*))(?-u:\b)",
             )
             .unwrap(),
             // "priyaATprotonDOTme" (on the original text: the capitals are the signal).
@@ -187,7 +174,7 @@ fn statics() -> &'static Statics {
             .unwrap(),
             // "outlook is ethan_s_09", "gmail: maya.k.2009": the provider named, then the local part.
             provider_named: Regex::new(
-                r"(?-u:\b)(gmail|googlemail|outlook|hotmail|yahoo|icloud|protonmail|proton|aol|ymail) ?(?:is|=|:|-) ?([a-z0-9][a-z0-9._]{2,29}[a-z0-9])(?-u:\b)",
+                r"(?-u:\b)(gmail|googlemail|outlook|hotmail|yahoo|icloud|protonmail|aol|ymail) ?(?:is|=|:|-) ?([a-z][a-z0-9._]{2,29}[a-z0-9])(?-u:\b)",
             )
             .unwrap(),
             at_handle: Regex::new(r"(?:^|[^a-z0-9_.@/:])(@ ?[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])?)").unwrap(),
@@ -673,7 +660,6 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
 
     // Handles.
     if ft.contains('@') {
-        let code_talk = CODE_WORDS.iter().any(|w| ft.split(|c: char| !c.is_ascii_alphanumeric()).any(|x| x == *w));
         for c in st.at_handle.captures_iter(ft) {
             let m = c.get(1).unwrap();
             let name = m.as_str()[1..].trim_start();
@@ -690,9 +676,10 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                 || st.decorator.is_match(name)
                 || after.starts_with('(')
                 // "@types/node", "@angular/core": a scoped package.
-                || after.starts_with('/')
-                // "@JvmStatic", "DECLARE @count": an annotation or variable in talk about code.
-                || (!marked && code_talk)
+                || (after.starts_with('/') && !marked)
+                // "@JvmStatic", "DECLARE @count": an annotation or variable in talk about code
+                // (a code word within a few words of it).
+                || (!marked && code_talk_near(ft, m.start(), m.end()))
             {
                 continue;
             }
@@ -720,8 +707,9 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
         for c in st.my_username.captures_iter(ft) {
             let Some(m) = c.get(1) else { continue };
             let name = m.as_str().trim_end_matches('.');
-            let names_platform =
-                ft.split(|c: char| !c.is_alphanumeric()).any(|x| policy.c.platform_aliases.contains_key(x));
+            let names_platform = ft
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|x| policy.c.platform_aliases.get(x).is_some_and(|(_, amb)| !amb));
             if HANDLE_STOP.contains(&name)
                 || CHAT_FILLER.contains(&name)
                 || !name.bytes().any(|b| b.is_ascii_alphabetic())
@@ -738,7 +726,9 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
     if ft.contains("u/") {
         for c in st.reddit_user.captures_iter(ft) {
             let (Some(all), Some(m)) = (c.get(0), c.get(1)) else { continue };
-            if !m.as_str().bytes().any(|b| b.is_ascii_alphabetic()) {
+            // "u/cos(x)" is maths.
+            let maths = matches!(m.as_str(), "sin" | "cos" | "tan" | "sqrt" | "log" | "exp" | "min" | "max" | "day");
+            if !m.as_str().bytes().any(|b| b.is_ascii_alphabetic()) || maths || ft[all.end()..].starts_with('(') {
                 continue;
             }
             let (s, e) = f.orig_span(all.start(), all.end());
@@ -768,7 +758,10 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
         }
     }
     // Only messages naming a provider can hold "<provider> is <name>".
-    if ["mail", "outlook", "yahoo", "icloud", "proton", "aol"].iter().any(|w| ft.contains(w)) {
+    // Outlook, Yahoo, iCloud and AOL are also calendars, finance, storage: an e-mail word must
+    // be in the message too ("outlook: unit3 notes" is not an address).
+    let mail_word = ["mail", "inbox", "address", "write to me", "write me"].iter().any(|w| ft.contains(w));
+    if mail_word {
         for c in st.provider_named.captures_iter(ft) {
             let Some(m) = c.get(2) else { continue };
             // The local part must look like one: digits, '_' or '.' with letters.
@@ -1340,7 +1333,7 @@ fn url_plausible_cue(u: &str, cue: bool) -> bool {
     // happens to be a top-level domain.
     let mut labels = host.split('.');
     if let (Some(obj), Some(_), None) = (labels.next(), labels.next(), labels.next()) {
-        if !has_path && CODE_OBJECTS.contains(&obj) {
+        if !has_path && !cue && CODE_OBJECTS.contains(&obj) {
             return false;
         }
     }
@@ -2138,9 +2131,14 @@ fn is_phone(sub: &[NumTok], t: &str, policy: &Policy, cue: bool, strict: bool) -
     let groups: Vec<usize> = toks.iter().map(|t| t.digits.len()).collect();
     // Commas separate list items and thousands, not phone groups -- unless a connecting word
     // joined the groups ("area code 212, then 555, then 0147"), which needs a phone word.
+    // A plain phone word shortly before ("area code 212, then …"); "number" alone is too
+    // common ("the number doubles: 256, then 512, then 1024").
+    let before24 = tail_chars(&t[..first_tok_bs(&toks)], 24);
+    let phone_word_near =
+        ["area code", "phone", "cell", "call", "text", "txt", "mobile", "digits"].iter().any(|w| before24.contains(w));
     let comma_alone = toks.windows(2).any(|w| {
         let gap = &t[w[0].be..w[1].bs];
-        gap.contains(',') && !gap.bytes().any(|b| b.is_ascii_alphabetic())
+        gap.contains(',') && !(phone_word_near && gap.bytes().any(|b| b.is_ascii_alphabetic()))
     });
     if comma_alone {
         return false;
@@ -2331,9 +2329,31 @@ fn marked_handle(w: &str) -> bool {
 /// smiley such as ":D" or ":)" after a real address is not a path).
 fn ssh_path_follows(after: &str) -> bool {
     after.strip_prefix(':').is_some_and(|rest| {
-        let path = rest.split_whitespace().next().unwrap_or("");
-        path.contains('/') && path.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '~' || c == '/')
+        // No space after the colon, and a name before the first '/': ":/" is a smiley and
+        // ": 24/7" a sentence.
+        let path = rest.split(char::is_whitespace).next().unwrap_or("");
+        let first = path.split('/').next().unwrap_or("");
+        path.contains('/')
+            && !first.is_empty()
+            && first.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~'))
     })
+}
+
+/// A word of [`CODE_WORDS`] within 40 bytes of `ft[s..e]`.
+fn code_talk_near(ft: &str, s: usize, e: usize) -> bool {
+    let mut a = s.saturating_sub(40);
+    while !ft.is_char_boundary(a) {
+        a -= 1;
+    }
+    let mut b = (e + 40).min(ft.len());
+    while !ft.is_char_boundary(b) {
+        b += 1;
+    }
+    ft[a..b].split(|c: char| !c.is_ascii_alphanumeric()).any(|x| CODE_WORDS.contains(&x))
+}
+
+fn first_tok_bs(toks: &[&NumTok]) -> usize {
+    toks.first().map_or(0, |t| t.bs)
 }
 
 /// `pi@192.168.1.20`: a login on a machine, not an e-mail address.
@@ -2491,10 +2511,13 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         // name: "add ezrag on steam").
         if k >= 2 && matches!(w(k - 1), "on" | "in" | "at") {
             let hw = w(k - 2);
+            // Not "never add strangers on snap", "add music on spotify": an unmarked name only
+            // on an unambiguous platform, and not a plural.
             let added = k >= 3
                 && w(k - 3) == "add"
                 && hw.len() >= 3
                 && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+                && (marked_handle(hw) || (!*amb && !hw.ends_with('s')))
                 && !matches!(hw, "me" | "us" | "him" | "her" | "them" | "it" | "this" | "that" | "friends" | "people");
             if (added || hw.len() >= 4) && !HANDLE_STOP.contains(&hw) && (added || marked_handle(hw)) {
                 let (s, e) = f.orig_span(words[k - 2].0, words[k - 2].1);
@@ -2538,9 +2561,11 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
             let gap = &t[words[j - 1].1..words[j].0];
             let hw = w(j);
             let at_prefixed = gap.ends_with('@');
+            // "ig -> name.art" but not "discord > slack".
             let gap_ok = gap
                 .chars()
-                .all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '>' | '@' | '\'' | '"' | '(' | ','));
+                .all(|c| c.is_whitespace() || matches!(c, ':' | '=' | '-' | '>' | '@' | '\'' | '"' | '(' | ','))
+                && (!gap.contains('>') || gap.contains("->"));
             let handleish = hw.len() >= 3
                 && hw.len() <= 30
                 && !HANDLE_STOP.contains(&hw)
@@ -2609,17 +2634,33 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         // (letters with digits, '_' or '.') a few words on is the handle.
         let asked_on =
             k >= 2 && w(k - 1) == "on" && ((k >= 3 && w(k - 2) == "me" && w(k - 3) == "add") || w(k - 2) == "hmu");
-        if (k >= 1 && w(k - 1) == "my") || asked_on || k == 0 {
+        if (((k >= 1 && w(k - 1) == "my") || k == 0) && !*amb) || asked_on {
             for &(ws, we) in words.iter().skip(kend + 1).take(9) {
+                // The scan stays in the sentence.
+                if t[words[kend].1..ws].contains(['.', '?', '!', '\n']) {
+                    break;
+                }
                 let hw = &t[ws..we];
                 let inner_dot = hw.find('.').is_some_and(|i| i > 0 && i + 1 < hw.len() && !hw.ends_with('.'));
                 let underscore = hw.contains('_');
                 // Digits alone mark a handle only after a letter ("nadia2008", not "2000s").
                 let lettered_digits =
                     hw.starts_with(|c: char| c.is_ascii_alphabetic()) && hw.chars().any(|c| c.is_ascii_digit());
+                // File names and course items ("discord.py", "unit3", "hw4") are not handles.
+                let file_like = hw.rsplit_once('.').is_some_and(|(_, ext)| {
+                    matches!(
+                        ext,
+                        "py" | "js" | "ts" | "java" | "cpp" | "rs" | "txt" | "pdf" | "png" | "jpg" | "csv" | "html"
+                    )
+                });
+                let course_item = ["unit", "hw", "lab", "ch", "slide", "q", "java", "python", "covid", "week", "test"]
+                    .iter()
+                    .any(|p| hw.strip_prefix(p).is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit() || b == b'.')));
                 if hw.len() >= 5
-                    && hw.chars().any(|c| c.is_ascii_alphabetic())
+                    && hw.starts_with(|c: char| c.is_ascii_alphabetic())
                     && (lettered_digits || underscore || inner_dot)
+                    && !file_like
+                    && !course_item
                     && hw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
                     && !HANDLE_STOP.contains(&hw)
                 {
@@ -2863,7 +2904,7 @@ mod tests {
             ("ig -> nova.paints (it's private)", "handle"),
             ("my @ on everything is theo.b.07", "handle"),
             ("my @ is lena_q", "handle"),
-            ("outlook is marco_r_08 if you want to send it", "email"),
+            ("outlook is marco_r_08 if you want to email it", "email"),
             ("jun ⓐ gmail ⓓⓞⓣ com", "email"),
             ("ⓝⓞⓡⓐ@ⓖⓜⓐⓘⓛ.ⓒⓞⓜ", "email"),
             ("escríbeme: lucia.m arroba gmail punto com", "email"),
@@ -2879,9 +2920,13 @@ mod tests {
             ("my snap is finn (underscore) b (underscore) 7", "handle"),
             ("write to kira 'at' proton 'dot' me", "email"),
             ("my email is sam.lee@gmail.com:D", "email"),
+            ("my email is maya09@gmail.com:/", "email"),
+            ("reach me at maya09@gmail.com: 24/7 basically", "email"),
+            ("my accs are @jules_ok/@jules.art", "handle"),
+            ("follow my art acc @lunadraws, i post stuff from art class", "handle"),
             ("area code is 604, then 555, then 0177", "phone"),
             ("addr: 1290 Lonsdale, North Vancouver", "address"),
-            ("add tomasr on steam, same pfp", "handle"),
+            ("add tomasr on discord, same pfp", "handle"),
             ("my insta is my name with dots, jade.w_2009", "handle"),
         ] {
             assert!(has(t, kind), "{t}: {:?}", kinds(t));
@@ -2901,6 +2946,15 @@ mod tests {
             "In Kotlin, @JvmStatic makes it static",
             "threads launched as a twitter competitor",
             "skype was huge in the 2000s",
+            "the mass of a proton is 1.67x10^-27 kg",
+            "outlook: unit3 notes are up",
+            "my tiktok hit 12.5k views",
+            "my discord bot is written with discord.py",
+            "never add strangers on snap",
+            "the derivative of u/cos(x)",
+            "the number doubles: 256, then 512, then 1024",
+            "my discord name has an underscore in it",
+            "honestly discord > slack",
             "my username on the school portal is my student number",
         ] {
             assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));

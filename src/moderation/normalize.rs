@@ -154,13 +154,17 @@ fn unicode_digit(c: char) -> Option<char> {
 pub(crate) fn folded_view(text: &str) -> View {
     let mut v = View::with_capacity(text.len() + 8);
     let mut prev = ' ';
-    let mut chars = text.chars().peekable();
+    let mut chars = text.char_indices().peekable();
     let mut i = 0u32;
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied().unwrap_or(' ');
-        // A circled a standing alone ("isla ⓐ outlook") is an at sign; inside circled text
-        // ("ⓗⓐⓟⓟⓨ") it is a letter.
-        if matches!(c, '\u{24D0}' | '\u{24B6}') && !is_circled_letter(prev) && !is_circled_letter(next) {
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map_or(' ', |&(_, n)| n);
+        // A circled a standing alone before a domain ("isla ⓐ outlook ⓓⓞⓣ com") is an at sign;
+        // inside circled text ("ⓗⓐⓟⓟⓨ") or in an answer key ("q1 ⓐ q2 ⓓ") it is a letter.
+        if matches!(c, '\u{24D0}' | '\u{24B6}')
+            && !is_circled_letter(prev)
+            && !is_circled_letter(next)
+            && at_sign_context(&text[at + c.len_utf8()..])
+        {
             v.push('@', i);
         } else {
             fold_char(c, |x| v.push(x, i));
@@ -169,6 +173,13 @@ pub(crate) fn folded_view(text: &str) -> View {
         i += 1;
     }
     v
+}
+
+/// What follows a lone circled a reads like the domain of an e-mail address.
+fn at_sign_context(rest: &str) -> bool {
+    let head: String = rest.chars().take(40).collect::<String>().to_lowercase();
+    ["dot", "\u{24D3}\u{24DE}\u{24E3}", "mail", "outlook", "icloud", "yahoo", "proton"].iter().any(|w| head.contains(w))
+        || head.split_whitespace().next().is_some_and(|w| w.contains('.'))
 }
 
 fn is_circled_letter(c: char) -> bool {
@@ -295,7 +306,19 @@ pub(crate) fn contact_view(f: &View) -> ContactView {
                 continue;
             }
             // "noah underscore r underscore 08": the spoken underscore joins its neighbours.
-            let rep = if w == "underscore" { Some('_') } else { rep };
+            // Not "has an underscore in it": a function word on either side means the word.
+            let function_word = |x: &str| {
+                matches!(
+                    x,
+                    "a" | "an" | "the" | "or" | "and" | "in" | "at" | "with" | "no" | "one" | "of" | "is" | "to"
+                )
+            };
+            let spoken_underscore = w == "underscore"
+                && prev_word
+                && next_word
+                && !function_word(word(k - 2))
+                && !function_word(word(k + 2));
+            let rep = if spoken_underscore { Some('_') } else { rep };
             if let (Some(r), true, true) = (rep, prev_word, next_word) {
                 while out.text.ends_with(' ') {
                     out.text.pop();
