@@ -158,7 +158,7 @@ fn statics() -> &'static Statics {
             .unwrap(),
             // "my username there is ben.tanaka.07", "my user is just 'waffleking'".
             my_username: Regex::new(
-                r#"(?-u:\b)my (?:username|user name|user|handle|gamertag|ign|tag) (?:there |on there |on it |on everything |everywhere |on [a-z]+ )?(?:is|=|:|-) ?(?:just |literally )?['"]?([a-z0-9_][a-z0-9_.]{2,29})"#,
+                r#"(?-u:\b)my (?:username|user name|user|handle|gamertag|ign|tag)(?: there| on there| on it| on everything| everywhere| (?:on|for|in) [a-z]+)?(?: is|=|:| -|'s| ?=| ?:) ?(?:just |literally )?['"]?([a-z0-9_][a-z0-9_.]{2,29})"#,
             )
             .unwrap(),
             reddit_user: Regex::new(r"(?-u:\b)u/([a-z0-9_\-]{3,20})(?-u:\b)").unwrap(),
@@ -169,7 +169,7 @@ fn statics() -> &'static Statics {
             .unwrap(),
             // "priyaATprotonDOTme" (on the original text: the capitals are the signal).
             caps_at_dot: Regex::new(
-                r"(?-u:\b)[a-z0-9._]{2,30}AT[a-z0-9]{2,20}DOT(?:com|net|org|me|ca|io|edu|co|uk)(?-u:\b)",
+                r"(?-u:\b)[A-Za-z0-9._]{2,30}(?:AT|At)[A-Za-z0-9]{2,20}(?:DOT|Dot)(?:com|net|org|me|ca|io|edu|co|uk|Com|Net|Org|Me|Ca|COM|NET|ORG)(?-u:\b)",
             )
             .unwrap(),
             // "outlook is ethan_s_09", "gmail: maya.k.2009": the provider named, then the local part.
@@ -463,7 +463,11 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
                         continue;
                     }
                     if let Some(host) = url_host(u) {
-                        if policy.is_allowed_host(&host) || local_host(&host) {
+                        // An allowed site's profile page ("replit.com/@maya_k09") names a person.
+                        let profile = ["/@", "/users/", "/u/", "/in/", "/profile/"]
+                            .iter()
+                            .any(|p| u.split_once(host.as_str()).is_some_and(|(_, path)| path.starts_with(p)));
+                        if (policy.is_allowed_host(&host) && !profile) || local_host(&host) {
                             shield.push((s, e));
                             continue;
                         }
@@ -748,7 +752,7 @@ pub(crate) fn detect_in(text: &str, f: &View, policy: &Policy, strict: bool) -> 
             }
         }
     }
-    if text.contains("AT") && text.contains("DOT") {
+    if (text.contains("AT") || text.contains("At")) && (text.contains("DOT") || text.contains("Dot")) {
         for m in st.caps_at_dot.find_iter(text) {
             let s = text[..m.start()].chars().count();
             let e = s + m.as_str().chars().count();
@@ -2363,7 +2367,7 @@ fn ip_host(email: &str) -> bool {
 
 /// A word mixing letters and digits with its leetspeak digits read as letters ("d1sc0rd" →
 /// "discord"), for looking up platform names.
-fn leet_letters(w: &str) -> Option<String> {
+fn leet_letters(w: &str, one: char) -> Option<String> {
     let b = w.as_bytes();
     if w.len() < 4 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic) {
         return None;
@@ -2372,12 +2376,13 @@ fn leet_letters(w: &str) -> Option<String> {
         w.chars()
             .map(|c| match c {
                 '0' => 'o',
-                '1' => 'i',
+                '1' => one,
                 '3' => 'e',
                 '4' => 'a',
                 '5' => 's',
                 '7' => 't',
                 '8' => 'b',
+                '9' => 'g',
                 c => c,
             })
             .collect(),
@@ -2484,7 +2489,13 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
         let two = (k + 1 < words.len()).then(|| format!("{} {}", w(k), w(k + 1)));
         let (entry, kend) = match two.as_deref().and_then(|x| aliases.get(x)) {
             Some(x) => (Some(x), k + 1),
-            None => (aliases.get(w(k)).or_else(|| leet_letters(w(k)).and_then(|x| aliases.get(x.as_str()))), k),
+            // '1' reads as i ("d1scord") or l ("rob1ox").
+            None => (
+                aliases.get(w(k)).or_else(|| {
+                    ['i', 'l'].iter().find_map(|&one| leet_letters(w(k), one).and_then(|x| aliases.get(x.as_str())))
+                }),
+                k,
+            ),
         };
         let Some((_, amb)) = entry else {
             k += 1;
@@ -2909,6 +2920,11 @@ mod tests {
             ("ⓝⓞⓡⓐ@ⓖⓜⓐⓘⓛ.ⓒⓞⓜ", "email"),
             ("escríbeme: lucia.m arroba gmail punto com", "email"),
             ("tomasATicloudDOTcom", "email"),
+            ("TomasAtIcloudDotCom", "email"),
+            ("my username for roblox is moonpie", "handle"),
+            ("rob1ox: star_fall10", "handle"),
+            ("in5ta9ram: quinn.draws", "handle"),
+            ("find me at replit.com/@maya_k09", "url"),
             ("my user on kik is just 'bramblefox', add me", "handle"),
             ("my username on discord is moonpie", "handle"),
             ("find me on reddit, u/orbit_otter", "handle"),
