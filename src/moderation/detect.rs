@@ -2372,21 +2372,7 @@ fn leet_letters(w: &str, one: char) -> Option<String> {
     if w.len() < 4 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic) {
         return None;
     }
-    Some(
-        w.chars()
-            .map(|c| match c {
-                '0' => 'o',
-                '1' => one,
-                '3' => 'e',
-                '4' => 'a',
-                '5' => 's',
-                '7' => 't',
-                '8' => 'b',
-                '9' => 'g',
-                c => c,
-            })
-            .collect(),
-    )
+    Some(w.chars().map(|c| if c == '1' { one } else { super::normalize::leet(c) }).collect())
 }
 
 fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFinding>) {

@@ -417,7 +417,8 @@ pub(crate) fn norm_word(w: &str) -> String {
     finish_word(&folded)
 }
 
-fn leet(c: char) -> char {
+/// A leetspeak character read as the letter it stands for.
+pub(crate) fn leet(c: char) -> char {
     match c {
         '0' => 'o',
         '1' => 'i',
