@@ -2472,7 +2472,8 @@ fn platform_handles(text: &str, f: &View, policy: &Policy, out: &mut Vec<RawFind
     while k < words.len() {
         // Two-word names ("epic games") first, then the word, then the word with leetspeak
         // read as letters ("d1sc0rd", "1nsta"). `kend` is the alias's last word.
-        let two = (k + 1 < words.len()).then(|| format!("{} {}", w(k), w(k + 1)));
+        let two = (k + 1 < words.len() && policy.c.platform_alias_heads.contains(w(k)))
+            .then(|| format!("{} {}", w(k), w(k + 1)));
         let (entry, kend) = match two.as_deref().and_then(|x| aliases.get(x)) {
             Some(x) => (Some(x), k + 1),
             // '1' reads as i ("d1scord") or l ("rob1ox").

@@ -1,7 +1,7 @@
 //! Moderation policy: `policies/moderation.toml` plus `policies/lexicons/*.txt`,
 //! validated at load, compiled once, identified by a content hash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -137,6 +137,9 @@ pub(crate) struct Compiled {
     pub phrases: BTreeMap<Category, PhraseSet>,
     /// alias (word-view form) -> (canonical platform, ambiguous)
     pub platform_aliases: HashMap<String, (String, bool)>,
+    /// First words of the platform names of two or more words ("epic" of "epic games"), so
+    /// the detector only joins two words where a name can start.
+    pub platform_alias_heads: HashSet<String>,
     /// emoji -> canonical platform
     pub platform_emoji: HashMap<char, String>,
     pub allowed_domains: Vec<String>,
@@ -334,6 +337,7 @@ impl Policy {
 
         // Lexicons.
         let mut platform_aliases = HashMap::new();
+        let mut platform_alias_heads = HashSet::new();
         let mut phrase_aliases: Vec<String> = Vec::new();
         let mut platform_emoji = HashMap::new();
         let mut allowed_domains = Vec::new();
@@ -369,7 +373,11 @@ impl Policy {
                             }
                             let w: Vec<String> = a.split_whitespace().map(norm_word).collect();
                             phrase_aliases.push(w.join(" "));
-                            platform_aliases.insert(a.to_lowercase(), (canon.clone(), amb));
+                            let alias = a.to_lowercase();
+                            if let Some((head, _)) = alias.split_once(' ') {
+                                platform_alias_heads.insert(head.to_string());
+                            }
+                            platform_aliases.insert(alias, (canon.clone(), amb));
                         }
                     }
                 }
@@ -472,6 +480,7 @@ impl Policy {
                 file,
                 phrases,
                 platform_aliases,
+                platform_alias_heads,
                 platform_emoji,
                 allowed_domains,
                 mail_providers,

@@ -120,7 +120,7 @@ impl TestApp {
         reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
     }
 
-    /// The CSRF token of the sign-in form, fetched with `client`'s session.
+    /// The CSRF token of the form on the page at `path`, fetched with `client`'s session.
     pub async fn csrf_token(&self, client: &reqwest::Client, path: &str) -> String {
         let html = client.get(self.url(path)).send().await.unwrap().text().await.unwrap();
         extract_csrf(&html).unwrap_or_else(|| panic!("no csrf token on {path}"))

@@ -83,8 +83,7 @@ async fn a_live_update_leaves_the_send_notice_for_the_page() {
     let app = TestApp::with_demo().await;
     let conversation = conversation_of(&app, "student1");
     let mentor = app.signed_in("mentor1").await;
-    let (_, html) = page(&mentor, app.url(&format!("/conversations/{conversation}"))).await;
-    let token = extract_csrf(&html).unwrap();
+    let token = app.csrf_token(&mentor, &format!("/conversations/{conversation}")).await;
     let r = mentor
         .post(app.url(&format!("/conversations/{conversation}/messages")))
         .form(&[("csrf_token", token.as_str()), ("text", "see you Tuesday at 4pm in our session")])
